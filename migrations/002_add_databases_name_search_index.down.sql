@@ -1,0 +1,2 @@
+DROP INDEX daap.databases_name_trgm_idx;
+DROP EXTENSION IF EXISTS pg_trgm;
