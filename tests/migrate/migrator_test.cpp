@@ -1,0 +1,307 @@
+// The migrator against a real PostgreSQL: golang-migrate's table, dirtiness and lock.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "migrate/migrator.h"
+#include "tests/support/test_database.h"
+
+namespace daap::migrate {
+namespace {
+
+using daap::test::FreshDatabase;
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int status;
+  std::string output;
+};
+
+CommandResult run(const std::string& command) {
+  CommandResult result{-1, ""};
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) result.output += buf.data();
+  const int status = pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string schema_dump(const std::string& url) {
+  // pg_dump of everything but the tracking table, whose contents are the point of change.
+  auto r = run("pg_dump --schema-only --no-owner --exclude-table=public.schema_migrations '" +
+               url + "'");
+  EXPECT_EQ(r.status, 0) << r.output;
+  return r.output;
+}
+
+std::vector<Migration> real_migrations() { return load_migrations(DAAP_MIGRATIONS_DIR); }
+
+// A temporary copy of the real migrations with extra files added.
+class MigrationDir {
+ public:
+  MigrationDir() : path_(fs::temp_directory_path() / ("daap-mig-" + std::to_string(getpid()) +
+                                                       "-" + std::to_string(counter_++))) {
+    fs::create_directories(path_);
+    for (const auto& entry : fs::directory_iterator(DAAP_MIGRATIONS_DIR)) {
+      fs::copy_file(entry.path(), path_ / entry.path().filename());
+    }
+  }
+  ~MigrationDir() { fs::remove_all(path_); }
+  void write(const std::string& name, const std::string& body) {
+    std::ofstream(path_ / name) << body;
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+TEST(AdvisoryLockId, MatchesGolangMigrateForTheDefaultSchemaAndTable) {
+  // Cross-checked with Python: zlib.crc32(b"public\0schema_migrations\0/daap") * 1486364155
+  // % 2**32.
+  EXPECT_EQ(advisory_lock_id("/daap", "public"), 2355729393);
+  EXPECT_EQ(crc32_ieee("123456789"), 0xCBF43926U);  // the CRC-32 check value
+}
+
+TEST(LoadMigrations, RefusesAnUpWithoutItsDown) {
+  MigrationDir dir;
+  dir.write("009_half.up.sql", "SELECT 1;");
+  EXPECT_THROW(load_migrations(dir.path()), MigrationFilesError);
+}
+
+TEST(LoadMigrations, SortsByVersionAndPairsFiles) {
+  const auto migrations = real_migrations();
+  ASSERT_GE(migrations.size(), 2U);
+  for (std::size_t i = 1; i < migrations.size(); ++i) {
+    EXPECT_LT(migrations[i - 1].version, migrations[i].version);
+  }
+  EXPECT_EQ(migrations.front().description, "create_databases_table");
+}
+
+TEST(Migrator, UpAppliesEverythingAndRecordsOneCleanRow) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator migrator(conn, real_migrations(), "/" + db.name());
+  const int ran = migrator.up();
+  EXPECT_EQ(ran, static_cast<int>(real_migrations().size()));
+  pqxx::nontransaction tx(conn);
+  auto rows = tx.exec("SELECT version, dirty FROM public.schema_migrations");
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0][0].as<std::int64_t>(), migrator.latest_version());
+  EXPECT_FALSE(rows[0][1].as<bool>());
+  EXPECT_EQ(migrator.up(), 0) << "a second up has nothing to do";
+}
+
+TEST(Migrator, TrackingTableHasGolangMigratesShape) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator(conn, real_migrations(), "/" + db.name()).up(1);
+  pqxx::nontransaction tx(conn);
+  auto cols = tx.exec(
+      "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+      "WHERE table_schema = 'public' AND table_name = 'schema_migrations' ORDER BY ordinal_position");
+  ASSERT_EQ(cols.size(), 2U);
+  EXPECT_EQ(cols[0][0].as<std::string>(), "version");
+  EXPECT_EQ(cols[0][1].as<std::string>(), "bigint");
+  EXPECT_EQ(cols[0][2].as<std::string>(), "NO");
+  EXPECT_EQ(cols[1][0].as<std::string>(), "dirty");
+  EXPECT_EQ(cols[1][1].as<std::string>(), "boolean");
+  EXPECT_EQ(tx.query_value<std::string>(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'public.schema_migrations'::regclass "
+                "AND i.indisprimary"),
+            "version");
+}
+
+TEST(Migrator, EveryDownFullyReversesItsUp) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator migrator(conn, real_migrations(), "/" + db.name());
+  const std::string empty = schema_dump(db.url());
+  std::vector<std::string> dumps{empty};
+  for (std::size_t i = 0; i < real_migrations().size(); ++i) {
+    ASSERT_EQ(migrator.up(1), 1);
+    dumps.push_back(schema_dump(db.url()));
+  }
+  for (std::size_t i = real_migrations().size(); i > 0; --i) {
+    ASSERT_EQ(migrator.down(1), 1);
+    EXPECT_EQ(schema_dump(db.url()), dumps[i - 1]) << "after reverting migration " << i;
+  }
+  EXPECT_FALSE(migrator.version().version.has_value());
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.query_value<int>("SELECT count(*) FROM public.schema_migrations"), 0);
+  EXPECT_EQ(tx.query_value<int>("SELECT count(*) FROM pg_namespace WHERE nspname = 'daap'"), 0);
+}
+
+TEST(Migrator, UpDownUpGivesAnIdenticalSchema) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator migrator(conn, real_migrations(), "/" + db.name());
+  migrator.up();
+  const std::string first = schema_dump(db.url());
+  migrator.down();
+  migrator.up();
+  EXPECT_EQ(schema_dump(db.url()), first);
+}
+
+TEST(Migrator, FailingMigrationLeavesDirtyAndBlocksUntilForced) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  MigrationDir dir;
+  dir.write("900_broken.up.sql", "CREATE TABLE daap.ok_part (id int);\nSELECT no_such_function();");
+  dir.write("900_broken.down.sql", "DROP TABLE IF EXISTS daap.ok_part;");
+  pqxx::connection conn(db.url());
+  Migrator migrator(conn, load_migrations(dir.path()), "/" + db.name());
+  EXPECT_THROW(migrator.up(), MigrateError);
+  auto state = migrator.version();
+  ASSERT_TRUE(state.version.has_value());
+  EXPECT_EQ(*state.version, 900);
+  EXPECT_TRUE(state.dirty);
+
+  try {
+    migrator.up();
+    FAIL() << "a dirty database must refuse to migrate";
+  } catch (const DirtyError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("dirty at version 900"), std::string::npos) << message;
+    EXPECT_NE(message.find("force"), std::string::npos) << message;
+  }
+  EXPECT_THROW(migrator.down(1), DirtyError);
+
+  // Recover as an operator would: fix the file, force the version before it, migrate again.
+  dir.write("900_broken.up.sql", "CREATE TABLE IF NOT EXISTS daap.ok_part (id int);");
+  Migrator fixed(conn, load_migrations(dir.path()), "/" + db.name());
+  fixed.force(real_migrations().back().version);
+  EXPECT_EQ(fixed.up(), 1);
+  state = fixed.version();
+  EXPECT_EQ(state.version.value_or(0), 900);
+  EXPECT_FALSE(state.dirty);
+}
+
+TEST(Migrator, GotoMovesUpAndDownToTheExactVersion) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator migrator(conn, real_migrations(), "/" + db.name());
+  const auto first = real_migrations().front().version;
+  migrator.go_to(migrator.latest_version());
+  EXPECT_EQ(migrator.version().version.value_or(0), migrator.latest_version());
+  migrator.go_to(first);
+  EXPECT_EQ(migrator.version().version.value_or(0), first);
+  EXPECT_THROW(migrator.go_to(4242), MigrateError);
+}
+
+TEST(Migrator, ConcurrentUpRunsDoNotCollide) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  constexpr int kRunners = 4;
+  std::array<int, kRunners> ran{};
+  std::array<std::string, kRunners> errors{};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRunners; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        pqxx::connection conn(db.url());
+        ran[i] = Migrator(conn, real_migrations(), "/" + db.name()).up();
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  int total = 0;
+  for (int i = 0; i < kRunners; ++i) {
+    EXPECT_EQ(errors[i], "") << "runner " << i;
+    total += ran[i];
+  }
+  EXPECT_EQ(total, static_cast<int>(real_migrations().size())) << "each migration ran once";
+}
+
+TEST(Migrator, WaitsForGolangMigratesLockHeldByAnotherSession) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection holder(db.url());
+  pqxx::nontransaction(holder).exec("SELECT pg_advisory_lock($1)",
+                                    pqxx::params{advisory_lock_id("/" + db.name(), "public")});
+  std::atomic<bool> done{false};
+  std::thread runner([&] {
+    pqxx::connection conn(db.url());
+    Migrator(conn, real_migrations(), "/" + db.name()).up();
+    done = true;
+  });
+  // The runner must be blocked on exactly that lock before we let go of it.
+  pqxx::connection observer(db.url());
+  for (int i = 0; i < 500; ++i) {
+    const auto waiting = pqxx::nontransaction(observer).query_value<int>(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+    if (waiting > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(done.load());
+  pqxx::nontransaction(holder).exec("SELECT pg_advisory_unlock_all()");
+  runner.join();
+  EXPECT_TRUE(done.load());
+}
+
+// daapctl migrate, as an operator runs it.
+class MigrateCommand : public ::testing::Test {
+ protected:
+  std::string daapctl(const std::string& args, const std::string& url) {
+    return "DATABASE_URL='" + url + "' " + std::string(std::getenv("DAAP_BUILD_ROOT")) +
+           "/worker/daapctl/daapctl migrate " + args;
+  }
+};
+
+TEST_F(MigrateCommand, UpThenVersionReportsTheLatest) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  auto r = run(daapctl("up", db.url()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = run(daapctl("version", db.url()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, std::to_string(real_migrations().back().version) + "\n");
+  r = run(daapctl("down --all", db.url()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = run(daapctl("version", db.url()));
+  EXPECT_EQ(r.output, "no migration applied\n");
+}
+
+TEST_F(MigrateCommand, DirtyDatabaseIsRefusedWithRecoveryAdvice) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  {
+    pqxx::connection conn(db.url());
+    Migrator(conn, real_migrations(), "/" + db.name()).up(1);
+    pqxx::nontransaction(conn).exec("UPDATE public.schema_migrations SET dirty = true");
+  }
+  auto r = run(daapctl("up", db.url()));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("dirty at version 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("daapctl migrate force"), std::string::npos) << r.output;
+  r = run(daapctl("force 1", db.url()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = run(daapctl("up", db.url()));
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+TEST_F(MigrateCommand, BadArgumentsExitTwoNamingTheProblem) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  auto r = run(daapctl("down", db.url()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("down needs N or --all"), std::string::npos) << r.output;
+  r = run(daapctl("up abc", db.url()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("'abc'"), std::string::npos) << r.output;
+}
+
+TEST_F(MigrateCommand, UnreachableDatabaseDoesNotPrintThePassword) {
+  auto r = run(daapctl("version", "postgresql://daap:s3cretpw@127.0.0.1:1/daap"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.output.find("s3cretpw"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace daap::migrate
