@@ -112,12 +112,13 @@ class Migrator::Lock {
 
 Migrator::Migrator(pqxx::connection& conn, std::vector<Migration> migrations,
                    std::string database_name)
-    : conn_(conn), migrations_(std::move(migrations)) {
-  pqxx::nontransaction tx(conn_);
-  const auto schema = tx.query_value<std::string>("SELECT current_schema()");
-  table_ = tx.quote_name(schema) + ".schema_migrations";
-  lock_id_ = advisory_lock_id(database_name, schema);
-}
+    : conn_(conn),
+      migrations_(std::move(migrations)),
+      // Always public: golang-migrate uses current_schema(), which for a role named like a
+      // schema ("daap") becomes that schema once migration 001 creates it, and the history
+      // would seem to vanish. Run the Go CLI with search_path=public (README).
+      table_("public.schema_migrations"),
+      lock_id_(advisory_lock_id(database_name, "public")) {}
 
 std::int64_t Migrator::latest_version() const { return migrations_.back().version; }
 

@@ -87,7 +87,7 @@ class Migrator {
 
   pqxx::connection& conn_;
   std::vector<Migration> migrations_;
-  std::string table_;  // "<schema>.schema_migrations", quoted
+  std::string table_;
   std::int64_t lock_id_;
 };
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -39,7 +40,14 @@ std::string schema_dump(const std::string& url) {
   auto r = run("pg_dump --schema-only --no-owner --exclude-table=public.schema_migrations '" +
                url + "'");
   EXPECT_EQ(r.status, 0) << r.output;
-  return r.output;
+  // pg_dump >= 15.14 brackets the dump with \restrict/\unrestrict lines holding a random key.
+  std::string kept;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("\\restrict ", 0) == 0 || line.rfind("\\unrestrict ", 0) == 0) continue;
+    kept += line + "\n";
+  }
+  return kept;
 }
 
 std::vector<Migration> real_migrations() { return load_migrations(DAAP_MIGRATIONS_DIR); }
@@ -93,11 +101,13 @@ TEST(Migrator, UpAppliesEverythingAndRecordsOneCleanRow) {
   Migrator migrator(conn, real_migrations(), "/" + db.name());
   const int ran = migrator.up();
   EXPECT_EQ(ran, static_cast<int>(real_migrations().size()));
-  pqxx::nontransaction tx(conn);
-  auto rows = tx.exec("SELECT version, dirty FROM public.schema_migrations");
-  ASSERT_EQ(rows.size(), 1U);
-  EXPECT_EQ(rows[0][0].as<std::int64_t>(), migrator.latest_version());
-  EXPECT_FALSE(rows[0][1].as<bool>());
+  {
+    pqxx::nontransaction tx(conn);
+    auto rows = tx.exec("SELECT version, dirty FROM public.schema_migrations");
+    ASSERT_EQ(rows.size(), 1U);
+    EXPECT_EQ(rows[0][0].as<std::int64_t>(), migrator.latest_version());
+    EXPECT_FALSE(rows[0][1].as<bool>());
+  }
   EXPECT_EQ(migrator.up(), 0) << "a second up has nothing to do";
 }
 
@@ -134,7 +144,8 @@ TEST(Migrator, EveryDownFullyReversesItsUp) {
   }
   for (std::size_t i = real_migrations().size(); i > 0; --i) {
     ASSERT_EQ(migrator.down(1), 1);
-    EXPECT_EQ(schema_dump(db.url()), dumps[i - 1]) << "after reverting migration " << i;
+    EXPECT_TRUE(schema_dump(db.url()) == dumps[i - 1]) << "schema differs after reverting "
+                                                        << real_migrations()[i - 1].description;
   }
   EXPECT_FALSE(migrator.version().version.has_value());
   pqxx::nontransaction tx(conn);
@@ -150,7 +161,7 @@ TEST(Migrator, UpDownUpGivesAnIdenticalSchema) {
   const std::string first = schema_dump(db.url());
   migrator.down();
   migrator.up();
-  EXPECT_EQ(schema_dump(db.url()), first);
+  EXPECT_TRUE(schema_dump(db.url()) == first) << "schema differs after up, down --all, up";
 }
 
 TEST(Migrator, FailingMigrationLeavesDirtyAndBlocksUntilForced) {
