@@ -1,0 +1,216 @@
+// daapctl databases: list and show the platform's databases records.
+#include <algorithm>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "schema/database_repository.h"
+#include "schema/errors.h"
+#include "worker/daapctl/commands.h"
+
+namespace po = boost::program_options;
+
+namespace daap::worker::daapctl {
+namespace {
+
+constexpr const char* kUsage =
+    "daapctl databases list [--owner-team T] [--status S] [--namespace N] "
+    "[--name-contains TEXT] [--include-deleted] [--sort created_at|name] [--limit N] "
+    "[--cursor C] [--output table|json]\n"
+    "       daapctl databases show ID|NAME [--output table|json]";
+
+// Flags that only mean something to `list`.
+const std::vector<std::string> kListFlags = {"owner-team",    "status",          "namespace",
+                                             "name-contains", "include-deleted", "sort",
+                                             "limit",         "cursor"};
+
+enum class Output { table, json };
+
+Output parse_output(const std::string& text) {
+  if (text == "table") return Output::table;
+  if (text == "json") return Output::json;
+  throw UsageError("--output must be table or json, got '" + text + "'");
+}
+
+// The flag that carries a schema field ("owner_team" -> "--owner-team").
+std::string flag_of(std::string field) {
+  std::replace(field.begin(), field.end(), '_', '-');
+  return "--" + field;
+}
+
+std::optional<std::string> optional_flag(const po::variables_map& vm, const std::string& name) {
+  if (vm.count(name) == 0U) return std::nullopt;
+  return vm[name].as<std::string>();
+}
+
+// Width on a terminal, roughly: one column per UTF-8 code point.
+std::size_t display_width(const std::string& text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  }));
+}
+
+// Other services write this table too: keep control characters from breaking the layout.
+std::string printable(std::string text) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return text;
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], display_width(row[i]));
+    }
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - display_width(row[i]) + 2, ' ');
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    std::cout << line << "\n";
+  }
+}
+
+// Pretty JSON; bytes that are not UTF-8 (possible in a SQL_ASCII database) become U+FFFD.
+std::string to_json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+int list(const po::variables_map& vm, Output output) {
+  schema::ListQuery query;
+  query.owner_team = optional_flag(vm, "owner-team");
+  query.namespace_name = optional_flag(vm, "namespace");
+  query.name_contains = optional_flag(vm, "name-contains");
+  query.include_deleted = vm.count("include-deleted") != 0U;
+  query.cursor = optional_flag(vm, "cursor");
+  try {
+    if (const auto status = optional_flag(vm, "status"))
+      query.status = schema::parse_status(*status);
+    if (const auto sort = optional_flag(vm, "sort")) query.sort = schema::parse_sort(*sort);
+  } catch (const schema::InvalidInput& e) {
+    throw UsageError(flag_of(e.field()) + " " + e.problem());
+  }
+  if (vm.count("limit") != 0U) query.limit = vm["limit"].as<int>();
+  if (query.limit < 1 || query.limit > schema::kMaxListLimit) {
+    throw UsageError("--limit must be between 1 and " + std::to_string(schema::kMaxListLimit) +
+                     ", got " + std::to_string(query.limit));
+  }
+
+  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::read_transaction tx(conn);
+  schema::ListPage page;
+  try {
+    page = schema::list(tx, query);
+  } catch (const schema::InvalidInput& e) {
+    throw UsageError(flag_of(e.field()) + " " + e.problem());
+  }
+
+  if (output == Output::json) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& record : page.items) items.push_back(record);
+    const nlohmann::json out{
+        {"items", items},
+        {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor) : nullptr}};
+    std::cout << to_json_text(out) << "\n";
+    return 0;
+  }
+  if (page.items.empty()) {
+    std::cout << "no databases match\n";
+  } else {
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "NAME", "NAMESPACE", "OWNER TEAM", "STATUS", "CREATED AT"}};
+    for (const auto& r : page.items) {
+      rows.push_back({r.id, r.name, r.namespace_name, printable(r.owner_team),
+                      std::string(schema::to_string(r.status)),
+                      schema::format_rfc3339(r.created_at)});
+    }
+    print_table(rows);
+  }
+  if (page.next_cursor) std::cout << "next cursor: " << *page.next_cursor << "\n";
+  return 0;
+}
+
+int show(const po::variables_map& vm, Output output) {
+  if (vm.count("argument") == 0U) throw UsageError("show needs an ID or NAME");
+  for (const auto& flag : kListFlags) {
+    if (vm.count(flag) != 0U) throw UsageError("--" + flag + " applies to list only");
+  }
+  const std::string key = vm["argument"].as<std::string>();
+
+  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::read_transaction tx(conn);
+  std::optional<schema::DatabaseRecord> record;
+  // A UUID is looked up as an id first; a name can look like one, so fall back to the name.
+  if (schema::is_uuid(key)) record = schema::find_by_id(tx, key);
+  if (!record) record = schema::find_by_active_name(tx, key);
+  if (!record) {
+    std::cerr << "daapctl databases show: no database with "
+              << (schema::is_uuid(key) ? "id or active name '" : "active name '") << key << "'\n";
+    return 1;
+  }
+
+  const nlohmann::json j = *record;
+  if (output == Output::json) {
+    std::cout << to_json_text(j) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto* field :
+       {"id", "name", "owner_team", "purpose", "namespace", "cluster_name", "pooler_name", "status",
+        "host", "port", "secret_name", "error_message", "created_at", "updated_at", "deleted_at"}) {
+    const auto& value = j[field];
+    rows.push_back({std::string(field) + ":", value.is_null() ? "-"
+                                              : value.is_string()
+                                                  ? printable(value.get<std::string>())
+                                                  : value.dump()});
+  }
+  print_table(rows);
+  return 0;
+}
+
+}  // namespace
+
+int databases_command(const Args& args) {
+  po::options_description options("databases options");
+  options.add_options()("owner-team", po::value<std::string>(), "list: only this owner team")(
+      "status", po::value<std::string>(),
+      "list: only this status (provisioning, ready, error, deleting, deleted)")(
+      "namespace", po::value<std::string>(), "list: only this namespace")(
+      "name-contains", po::value<std::string>(),
+      "list: names containing TEXT, case-insensitive ('%' and '_' match themselves)")(
+      "include-deleted", "list: include deleted records")("sort", po::value<std::string>(),
+                                                          "list: created_at (default) or name")(
+      "limit", po::value<int>(), "list: page size, 1..1000 (default 50)")(
+      "cursor", po::value<std::string>(), "list: the next cursor printed by the previous page")(
+      "output,o", po::value<std::string>()->default_value("table"), "table or json")(
+      "action", po::value<std::string>(), "list or show")("argument", po::value<std::string>(),
+                                                          "show: ID or NAME");
+  po::positional_options_description positional;
+  positional.add("action", 1).add("argument", 1);
+  po::variables_map vm;
+  if (!parse_command_line(args, kUsage, options, positional, vm)) return 0;
+  if (vm.count("action") == 0U) throw UsageError("missing action: list or show");
+
+  const std::string action = vm["action"].as<std::string>();
+  const Output output = parse_output(vm["output"].as<std::string>());
+  if (action == "list") {
+    if (vm.count("argument") != 0U) {
+      throw UsageError("list takes no argument, got '" + vm["argument"].as<std::string>() + "'");
+    }
+    return list(vm, output);
+  }
+  if (action == "show") return show(vm, output);
+  throw UsageError("unknown action '" + action + "'");
+}
+
+}  // namespace daap::worker::daapctl
