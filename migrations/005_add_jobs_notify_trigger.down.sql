@@ -1,0 +1,2 @@
+DROP TRIGGER jobs_notify_insert ON daap.jobs;
+DROP FUNCTION daap.jobs_notify_insert();

@@ -1,0 +1,52 @@
+// Maintenance passes, run by the elected leader only; each runOnce-style function does one
+// bounded pass in the caller's transaction and is tested directly.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <pqxx/pqxx>
+
+namespace daap::queue {
+
+// Defaults (documented in the README).
+inline constexpr auto kSucceededRetentionDefault = std::chrono::hours(24);
+inline constexpr auto kFailedRetentionDefault = std::chrono::hours(24 * 7);
+inline constexpr auto kStaleWorkerAfterDefault = std::chrono::minutes(5);
+inline constexpr int kMaintenanceBatch = 1000;
+
+struct RescueResult {
+  int made_available = 0;
+  int failed = 0;
+  int cancelled = 0;
+};
+// Running jobs whose lease expired: back to available (attempt already spent), failed when
+// attempts are exhausted, cancelled when cancellation had been requested. Up to `limit`.
+RescueResult rescue_expired_leases(pqxx::transaction_base& tx, int limit = kMaintenanceBatch);
+
+// Deletes finished jobs older than their retention. Returns how many.
+int prune_finished_jobs(pqxx::transaction_base& tx, std::chrono::milliseconds succeeded_retention,
+                        std::chrono::milliseconds failed_retention,
+                        int limit = kMaintenanceBatch);
+
+// Deletes workers rows whose heartbeat is older than `stale_after`. Returns how many.
+int prune_stale_workers(pqxx::transaction_base& tx, std::chrono::milliseconds stale_after);
+
+// Leader election with a session advisory lock on a dedicated connection: whoever holds it is
+// the maintenance leader; it is released when that connection ends (crash included).
+class LeaderElector {
+ public:
+  explicit LeaderElector(pqxx::connection& conn);
+  // Tries to become (or confirms being) leader; false when another session holds the lock.
+  bool try_lead();
+  bool is_leader() const { return leader_; }
+  // Gives leadership up (shutdown).
+  void resign();
+  static constexpr std::int64_t kLockKey = 0x4441'4150'4d41'494e;  // "DAAPMAIN"
+
+ private:
+  pqxx::connection& conn_;
+  bool leader_ = false;
+};
+
+}  // namespace daap::queue

@@ -1,0 +1,11 @@
+-- $1 ids (bigint[]), $2 worker ids (text[]), $3 attempts (int[]): the leases;
+-- $4 a JSON array of results, one per lease. Returns the ids whose fence held.
+UPDATE daap.jobs AS j
+   SET state = 'succeeded',
+       finished_at = now(),
+       lease_expires_at = NULL,
+       result = nullif($4::jsonb -> (l.ord::integer - 1), 'null'::jsonb)
+  FROM unnest($1::bigint[], $2::text[], $3::integer[]) WITH ORDINALITY
+       AS l(id, worker, attempt, ord)
+ WHERE j.id = l.id AND j.state = 'running' AND j.locked_by = l.worker AND j.attempt = l.attempt
+RETURNING j.id

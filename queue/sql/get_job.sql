@@ -1,0 +1,13 @@
+-- $1 id. The whole row; timestamps as RFC 3339 text.
+SELECT id, kind, queue, payload, state, priority, attempt, max_attempts,
+       to_jsonb(run_at) #>> '{}' AS run_at,
+       to_jsonb(created_at) #>> '{}' AS created_at,
+       to_jsonb(started_at) #>> '{}' AS started_at,
+       to_jsonb(finished_at) #>> '{}' AS finished_at,
+       locked_by,
+       to_jsonb(lease_expires_at) #>> '{}' AS lease_expires_at,
+       last_error, unique_key, database_id,
+       to_jsonb(cancel_requested_at) #>> '{}' AS cancel_requested_at,
+       errors, result
+  FROM daap.jobs
+ WHERE id = $1

@@ -1,0 +1,5 @@
+-- daap.job_stats with the age in seconds.
+SELECT queue, kind, state, count,
+       extract(epoch FROM oldest_available_age)::float8 AS oldest_available_age_seconds
+  FROM daap.job_stats
+ ORDER BY queue, kind, state

@@ -1,0 +1,17 @@
+-- $1 state, $2 kind, $3 queue (each NULL: any), $4 limit. Newest first.
+SELECT id, kind, queue, payload, state, priority, attempt, max_attempts,
+       to_jsonb(run_at) #>> '{}' AS run_at,
+       to_jsonb(created_at) #>> '{}' AS created_at,
+       to_jsonb(started_at) #>> '{}' AS started_at,
+       to_jsonb(finished_at) #>> '{}' AS finished_at,
+       locked_by,
+       to_jsonb(lease_expires_at) #>> '{}' AS lease_expires_at,
+       last_error, unique_key, database_id,
+       to_jsonb(cancel_requested_at) #>> '{}' AS cancel_requested_at,
+       errors, result
+  FROM daap.jobs
+ WHERE ($1::text IS NULL OR state = $1)
+   AND ($2::text IS NULL OR kind = $2)
+   AND ($3::text IS NULL OR queue = $3)
+ ORDER BY id DESC
+ LIMIT $4

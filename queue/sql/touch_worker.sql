@@ -1,0 +1,2 @@
+-- $1 id.
+UPDATE daap.workers SET heartbeat_at = now() WHERE id = $1
