@@ -1,0 +1,93 @@
+// Invalid configuration exits with status 2 and one line naming the setting; a password in
+// DATABASE_URL is never printed.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "tests/process/worker_process.h"
+#include "tests/support/test_database.h"
+
+namespace daap::test {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr const char* kSecret = "Sup3rSecretPw";
+const std::string kUrlWithSecret =
+    std::string("postgresql://daap:") + kSecret + "@127.0.0.1:1/daap";
+
+// Runs daap-worker to its exit; returns (status, output).
+std::pair<int, std::string> run(const std::vector<std::string>& args,
+                                std::map<std::string, std::string> env) {
+  WorkerProcess worker(args, env);
+  const auto status = worker.wait_exit(seconds(20));
+  EXPECT_TRUE(status.has_value()) << worker.output();
+  return {status.value_or(-1), worker.output()};
+}
+
+int lines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+TEST(WorkerConfig, InvalidConcurrencyExitsTwoNamingTheSetting) {
+  const auto [status, output] = run({"--concurrency", "0"}, {{"DATABASE_URL", kUrlWithSecret}});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(output.find("--concurrency / CONCURRENCY"), std::string::npos) << output;
+  EXPECT_EQ(lines(output), 1) << output;
+  EXPECT_EQ(output.find(kSecret), std::string::npos) << output;
+}
+
+TEST(WorkerConfig, InvalidEnvironmentValueExitsTwoNamingTheVariable) {
+  const auto [status, output] =
+      run({}, {{"DATABASE_URL", kUrlWithSecret}, {"POLL_INTERVAL", "soon"}});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(output.find("POLL_INTERVAL"), std::string::npos) << output;
+  EXPECT_EQ(lines(output), 1) << output;
+}
+
+TEST(WorkerConfig, PoolSmallerThanConcurrencyPlusOwnConnectionsExitsTwo) {
+  const auto [status, output] =
+      run({"--concurrency", "30"}, {{"DATABASE_URL", kUrlWithSecret}, {"DB_MAX_CONNS", "25"}});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(output.find("DB_MAX_CONNS"), std::string::npos) << output;
+  EXPECT_NE(output.find("at least 33"), std::string::npos) << output;
+  EXPECT_EQ(lines(output), 1) << output;
+}
+
+TEST(WorkerConfig, MissingDatabaseUrlExitsTwo) {
+  const auto [status, output] = run({}, {{"DATABASE_URL", ""}});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(output.find("DATABASE_URL"), std::string::npos) << output;
+}
+
+TEST(WorkerConfig, PasswordIsNeverLoggedWhileTheDatabaseIsUnreachable) {
+  WorkerProcess worker({}, {{"DATABASE_URL", kUrlWithSecret}, {"HTTP_ADDR", "off"}});
+  ASSERT_TRUE(eventually([&] { return worker.output().find("retrying") != std::string::npos; },
+                         seconds(20)))
+      << worker.output();
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait_exit(seconds(20)), 0) << worker.output();
+  EXPECT_NE(worker.output().find("daap:***@127.0.0.1:1"), std::string::npos) << worker.output();
+  EXPECT_EQ(worker.output().find(kSecret), std::string::npos) << worker.output();
+}
+
+TEST(WorkerConfig, PasswordOfTheRealDatabaseIsNotLogged) {
+  FreshDatabase db;
+  const auto& url = db.url();
+  const auto scheme = url.find("://");
+  const auto at = url.find('@', scheme);
+  const auto colon = url.find(':', scheme + 3);
+  ASSERT_TRUE(at != std::string::npos && colon < at) << "DATABASE_URL has no password";
+  const std::string password = url.substr(colon + 1, at - colon - 1);
+  WorkerProcess worker({}, worker_env(url));
+  insert_jobs(url, "noop", 1);
+  ASSERT_TRUE(eventually([&] { return worker.output().find("job succeeded") != std::string::npos; },
+                         seconds(20)))
+      << worker.output();
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait_exit(seconds(20)), 0);
+  EXPECT_EQ(worker.output().find(password), std::string::npos);
+}
+
+}  // namespace
+}  // namespace daap::test

@@ -1,0 +1,38 @@
+#include "worker/handler.h"
+
+#include <stdexcept>
+
+#include "queue/errors.h"
+
+namespace daap::worker {
+
+pqxx::transaction_base& JobContext::transaction() const {
+  if (tx_ == nullptr) {
+    throw std::logic_error("handler for '" + job_.kind +
+                           "' was registered without a transaction but asked for one");
+  }
+  return *tx_;
+}
+
+void JobContext::throw_if_cancel_requested() const {
+  if (cancel_requested()) throw queue::JobCancelled();
+}
+
+void HandlerRegistry::add(const std::string& kind, Handler handler, bool needs_transaction) {
+  if (!handlers_.emplace(kind, Registration{std::move(handler), needs_transaction}).second) {
+    throw std::invalid_argument("a handler for job kind '" + kind + "' is already registered");
+  }
+}
+
+const Registration* HandlerRegistry::find(std::string_view kind) const {
+  const auto it = handlers_.find(kind);
+  return it == handlers_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> HandlerRegistry::kinds() const {
+  std::vector<std::string> out;
+  for (const auto& [kind, registration] : handlers_) out.push_back(kind);
+  return out;
+}
+
+}  // namespace daap::worker

@@ -1,0 +1,65 @@
+// Job handlers registered by kind, and what a handler receives for one execution.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "queue/job.h"
+
+namespace daap::worker {
+
+// One execution of a claimed job, as its handler sees it.
+class JobContext {
+ public:
+  JobContext(const queue::Job& job, pqxx::transaction_base* tx,
+             const std::atomic<bool>& cancel_requested)
+      : job_(job), tx_(tx), cancel_requested_(cancel_requested) {}
+  const queue::Job& job() const { return job_; }
+  // The job's transaction: writes here commit together with the job's completion and are
+  // rolled back if the handler throws. Throws std::logic_error for handlers registered with
+  // needs_transaction = false.
+  pqxx::transaction_base& transaction() const;
+  // Someone asked to cancel this job (daapctl jobs cancel); long handlers should check.
+  bool cancel_requested() const { return cancel_requested_.load(); }
+  // Throws queue::JobCancelled if cancellation was requested.
+  void throw_if_cancel_requested() const;
+
+ private:
+  const queue::Job& job_;
+  pqxx::transaction_base* tx_;
+  const std::atomic<bool>& cancel_requested_;
+};
+
+// Returns the job's result. Throws queue::PermanentError (fail now), queue::Snooze
+// (reschedule, attempt not spent), queue::JobCancelled, or anything else (transient: retry
+// with backoff).
+using Handler = std::function<nlohmann::json(const JobContext&)>;
+
+struct Registration {
+  Handler handler;
+  // False for handlers that write nothing to the database: they run without a connection and
+  // their completions are committed in groups (many jobs, one statement).
+  bool needs_transaction = true;
+};
+
+// Kind -> handler. Filled at start-up, read-only afterwards (so safe to share).
+class HandlerRegistry {
+ public:
+  // Throws std::invalid_argument if `kind` is already registered.
+  void add(const std::string& kind, Handler handler, bool needs_transaction = true);
+  // nullptr for an unknown kind.
+  const Registration* find(std::string_view kind) const;
+  std::vector<std::string> kinds() const;
+
+ private:
+  std::map<std::string, Registration, std::less<>> handlers_;
+};
+
+}  // namespace daap::worker
