@@ -1,0 +1,568 @@
+// daap-bench: throughput and latency of the job queue on a real PostgreSQL, each figure printed
+// with the conditions it was measured under. Not a test: run it by hand (scripts/bench).
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <pqxx/pqxx>
+
+#include "queue/enqueue.h"
+#include "worker/config.h"
+
+extern char** environ;
+
+namespace po = boost::program_options;
+
+namespace daap::bench {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using Seconds = std::chrono::duration<double>;
+
+constexpr auto kPollInterval = std::chrono::milliseconds(20);
+constexpr auto kWorkerStopTimeout = std::chrono::seconds(30);
+constexpr int kBulkBatch = 1000;
+// Records the bench creates in daap.databases carry this owner team, so it deletes only its own.
+constexpr const char* kBenchTeam = "daap-bench";
+
+struct Options {
+  std::string database_url;
+  int jobs = 20000;
+  std::vector<int> concurrency = {10};
+  std::vector<int> processes = {1};
+  int repeat = 3;
+  std::vector<std::string> kinds = {"noop", "database.update"};
+  std::set<std::string> only = {"drain", "enqueue", "latency"};
+  int latency_jobs = 200;
+  std::chrono::milliseconds latency_gap{20};
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+  std::string worker_bin;
+  std::vector<std::string> worker_args;
+  bool force = false;
+};
+
+// What a figure depends on besides the code: printed next to every figure.
+struct Conditions {
+  std::string postgres_version, fsync, synchronous_commit;
+  unsigned cores = 0;
+  std::string load_average;  // the machine may be shared: its 1-minute load when the bench began
+  std::string text() const {
+    return "PostgreSQL " + postgres_version + ", fsync=" + fsync +
+           ", synchronous_commit=" + synchronous_commit + ", " + std::to_string(cores) +
+           " cores, load " + load_average;
+  }
+};
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, separator);) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+std::vector<int> parse_int_list(const std::string& text, const std::string& flag) {
+  std::vector<int> values;
+  for (const auto& part : split(text, ',')) {
+    try {
+      std::size_t used = 0;
+      const int v = std::stoi(part, &used);
+      if (used == part.size() && v >= 1) {
+        values.push_back(v);
+        continue;
+      }
+    } catch (const std::exception&) {
+    }
+    throw worker::ConfigError("--" + flag,
+                              "expected positive whole numbers separated by commas, "
+                              "got '" +
+                                  text + "'");
+  }
+  if (values.empty()) throw worker::ConfigError("--" + flag, "is empty");
+  return values;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const auto n = values.size();
+  if (n == 0) return 0;
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::string fixed(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+std::string list_text(const std::vector<double>& values, int decimals) {
+  std::string text;
+  for (const auto v : values) text += (text.empty() ? "" : ", ") + fixed(v, decimals);
+  return text;
+}
+
+// The worker next to this build: <build>/bench/daap-bench -> <build>/worker/daap_worker/.
+std::string default_worker_bin() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "daap-worker";
+  return (self.parent_path() / ".." / "worker" / "daap_worker" / "daap-worker")
+      .lexically_normal()
+      .string();
+}
+
+Conditions read_conditions(pqxx::connection& conn) {
+  pqxx::nontransaction tx(conn);
+  const auto row = tx.exec(
+                         "SELECT current_setting('server_version'), current_setting('fsync'), "
+                         "current_setting('synchronous_commit')")
+                       .one_row();
+  Conditions c;
+  c.postgres_version = split(row[0].as<std::string>(), ' ').front();
+  c.fsync = row[1].as<std::string>();
+  c.synchronous_commit = row[2].as<std::string>();
+  c.cores = std::thread::hardware_concurrency();
+  std::ifstream loadavg("/proc/loadavg");
+  if (!(loadavg >> c.load_average)) c.load_average = "unknown";
+  return c;
+}
+
+// Refuses a database that is not migrated, or that holds jobs or live workers the bench did not
+// start (it truncates daap.jobs, and foreign workers would take its jobs).
+void check_database(pqxx::connection& conn, bool force) {
+  pqxx::nontransaction tx(conn);
+  if (!tx.query_value<bool>("SELECT to_regclass('daap.jobs') IS NOT NULL AND "
+                            "to_regclass('daap.workers') IS NOT NULL AND "
+                            "EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n "
+                            "  ON n.oid = p.pronamespace "
+                            "  WHERE n.nspname = 'daap' AND p.proname = 'enqueue')")) {
+    throw std::runtime_error("the database is not migrated: run `daapctl migrate up` first");
+  }
+  if (force) return;
+  const auto jobs = tx.query_value<std::int64_t>("SELECT count(*) FROM daap.jobs");
+  const auto workers = tx.query_value<std::int64_t>(
+      "SELECT count(*) FROM daap.workers WHERE heartbeat_at > now() - interval '1 minute'");
+  if (jobs > 0 || workers > 0) {
+    throw std::runtime_error(
+        "daap.jobs holds " + std::to_string(jobs) + " job(s) and " + std::to_string(workers) +
+        " worker(s) are live: the bench truncates daap.jobs and needs the queue to itself; "
+        "use a throwaway database, or --force");
+  }
+}
+
+// Removes what a run created: every job, and the records of the bench's owner team.
+void clean(pqxx::connection& conn) {
+  pqxx::work tx(conn);
+  tx.exec("TRUNCATE daap.jobs");
+  tx.exec("DELETE FROM daap.databases WHERE owner_team = $1", pqxx::params{kBenchTeam});
+  tx.commit();
+}
+
+// Pre-enqueues n jobs of `kind` with one INSERT (database.update: after n records).
+void pre_enqueue(pqxx::connection& conn, const std::string& kind, int n) {
+  pqxx::work tx(conn);
+  if (kind == "database.update") {
+    tx.exec(
+        "INSERT INTO daap.databases (name, owner_team, status, host, port, secret_name) "
+        "SELECT 'bench-' || g, $1, 'ready', 'bench.invalid', 5432, 'bench-' || g "
+        "FROM generate_series(1, $2) g",
+        pqxx::params{kBenchTeam, n});
+    tx.exec(
+        "INSERT INTO daap.jobs (kind, payload, database_id) "
+        "SELECT 'database.update', "
+        "  jsonb_build_object('database_id', id, 'purpose', 'bench'), id "
+        "FROM daap.databases WHERE owner_team = $1 AND deleted_at IS NULL",
+        pqxx::params{kBenchTeam});
+  } else {
+    tx.exec("INSERT INTO daap.jobs (kind) SELECT $1 FROM generate_series(1, $2)",
+            pqxx::params{kind, n});
+  }
+  tx.commit();
+  pqxx::nontransaction(conn).exec("ANALYZE daap.jobs");
+}
+
+// daap-worker processes, stopped with SIGTERM (then SIGKILL) when this object goes away.
+class WorkerProcesses {
+ public:
+  WorkerProcesses(const Options& options, int count, std::optional<int> concurrency) {
+    std::vector<std::string> args = {options.worker_bin, "--http-addr", "off", "--log-level",
+                                     "warn"};
+    if (concurrency) {
+      args.insert(args.end(), {"--concurrency", std::to_string(*concurrency)});
+    }
+    args.insert(args.end(), options.worker_args.begin(), options.worker_args.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (int i = 0; i < count; ++i) {
+      pid_t pid = 0;
+      const int rc =
+          posix_spawn(&pid, options.worker_bin.c_str(), nullptr, nullptr, argv.data(), environ);
+      if (rc != 0) {
+        stop();  // the ones already started: no destructor runs for a throwing constructor
+        throw std::runtime_error("cannot start " + options.worker_bin + ": " + std::strerror(rc) +
+                                 " (build it, or give --worker-bin)");
+      }
+      pids_.push_back(pid);
+    }
+  }
+  ~WorkerProcesses() { stop(); }
+  WorkerProcesses(const WorkerProcesses&) = delete;
+  WorkerProcesses& operator=(const WorkerProcesses&) = delete;
+
+  // Throws if a worker has already exited (it could not start, or crashed).
+  void check_alive() {
+    for (auto& pid : pids_) {
+      int status = 0;
+      if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
+        const auto dead = pid;
+        pid = 0;
+        throw std::runtime_error("daap-worker " + std::to_string(dead) + " exited early (" +
+                                 describe(status) + ")");
+      }
+    }
+  }
+
+  // SIGTERM to all, waits for them to drain; SIGKILL after kWorkerStopTimeout.
+  void stop() {
+    for (const auto pid : pids_) {
+      if (pid > 0) kill(pid, SIGTERM);
+    }
+    const auto deadline = SteadyClock::now() + kWorkerStopTimeout;
+    for (auto& pid : pids_) {
+      while (pid > 0) {
+        int status = 0;
+        const auto r = waitpid(pid, &status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR)) {
+          pid = 0;
+        } else if (SteadyClock::now() > deadline) {
+          std::cerr << "daap-bench: daap-worker " << pid << " ignored SIGTERM; killing it\n";
+          kill(pid, SIGKILL);
+          waitpid(pid, &status, 0);
+          pid = 0;
+        } else {
+          std::this_thread::sleep_for(kPollInterval);
+        }
+      }
+    }
+  }
+
+ private:
+  static std::string describe(int status) {
+    if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
+    return "status " + std::to_string(status);
+  }
+  std::vector<pid_t> pids_;
+};
+
+struct JobCounts {
+  std::int64_t succeeded = 0, failed = 0, cancelled = 0;
+};
+
+JobCounts count_jobs(pqxx::connection& conn) {
+  constexpr const char* kQuery =
+      "SELECT count(*) FILTER (WHERE state = 'succeeded'), "
+      "  count(*) FILTER (WHERE state = 'failed'), "
+      "  count(*) FILTER (WHERE state = 'cancelled') FROM daap.jobs";
+  const auto row = pqxx::nontransaction(conn).exec(kQuery).one_row();
+  return {row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>()};
+}
+
+// Waits until no job is left unfinished, then checks that `n` succeeded; throws when some ended
+// otherwise, a worker dies, or on timeout. The 20 ms poll only probes the partial indexes of
+// available and running jobs: counting every row that often would load the server it measures.
+void wait_for_succeeded(pqxx::connection& conn, std::int64_t n, WorkerProcesses& workers,
+                        std::chrono::milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  while (pqxx::nontransaction(conn).query_value<bool>(
+      "SELECT EXISTS (SELECT 1 FROM daap.jobs WHERE state = 'available') "
+      "    OR EXISTS (SELECT 1 FROM daap.jobs WHERE state = 'running')")) {
+    workers.check_alive();
+    if (SteadyClock::now() > deadline) {
+      throw std::runtime_error("timed out after " + worker::format_duration(timeout) + " with " +
+                               std::to_string(count_jobs(conn).succeeded) + " of " +
+                               std::to_string(n) + " jobs succeeded");
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  const auto counts = count_jobs(conn);
+  if (counts.succeeded != n) {
+    throw std::runtime_error(std::to_string(counts.succeeded) + " of " + std::to_string(n) +
+                             " jobs succeeded, " + std::to_string(counts.failed) + " failed and " +
+                             std::to_string(counts.cancelled) +
+                             " were cancelled: see `daapctl jobs list --state failed`");
+  }
+}
+
+// (a) Drain: N pre-enqueued jobs, P worker processes of concurrency C, start to all succeeded.
+void bench_drain(const Options& options, pqxx::connection& conn, const Conditions& conditions) {
+  for (const auto& kind : options.kinds) {
+    for (const int processes : options.processes) {
+      for (const int concurrency : options.concurrency) {
+        const std::string setup = "N=" + std::to_string(options.jobs) +
+                                  " concurrency=" + std::to_string(concurrency) +
+                                  " processes=" + std::to_string(processes);
+        std::cout << "drain " << kind << " " << setup << "\n";
+        std::vector<double> wall_rates, db_rates;
+        for (int run = 1; run <= options.repeat; ++run) {
+          clean(conn);
+          pre_enqueue(conn, kind, options.jobs);
+          const auto start = SteadyClock::now();
+          Seconds wall{};
+          {
+            WorkerProcesses workers(options, processes, concurrency);
+            wait_for_succeeded(conn, options.jobs, workers, options.timeout);
+            wall = SteadyClock::now() - start;
+          }  // the workers stop (SIGTERM) outside the measured time
+          const auto in_db = pqxx::nontransaction(conn).query_value<double>(
+              "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM daap.jobs");
+          const Seconds until_done = std::chrono::duration<double>(in_db);
+          wall_rates.push_back(options.jobs / wall.count());
+          db_rates.push_back(options.jobs / until_done.count());
+          std::cout << "  run " << run << ": " << fixed(wall_rates.back(), 0) << " jobs/s wall ("
+                    << fixed(wall.count(), 2) << " s, from starting the workers to all succeeded); "
+                    << fixed(db_rates.back(), 0) << " jobs/s in the database ("
+                    << fixed(until_done.count(), 2) << " s, first started_at to last "
+                    << "finished_at)\n";
+        }
+        clean(conn);
+        std::cout << "  => drain " << kind << ": median " << fixed(median(wall_rates), 0)
+                  << " jobs/s wall, " << fixed(median(db_rates), 0)
+                  << " jobs/s in the database, of " << options.repeat << " runs ["
+                  << list_text(wall_rates, 0) << "] | " << setup << " | " << conditions.text()
+                  << "\n";
+      }
+    }
+  }
+}
+
+// (b) Enqueue rate: one daap.enqueue() per transaction, and bulk batches in one statement.
+void bench_enqueue(const Options& options, pqxx::connection& conn, const Conditions& conditions) {
+  const std::string setup = "N=" + std::to_string(options.jobs) + ", one connection, no workers";
+  conn.prepare("bench_enqueue_one", "SELECT daap.enqueue($1, $2::jsonb)");
+  std::vector<double> single, bulk;
+  std::cout << "enqueue " << setup << "\n";
+  for (int run = 1; run <= options.repeat; ++run) {
+    clean(conn);
+    auto start = SteadyClock::now();
+    for (int i = 0; i < options.jobs; ++i) {
+      pqxx::work tx(conn);
+      tx.exec(pqxx::prepped{"bench_enqueue_one"}, pqxx::params{"noop", "{}"});
+      tx.commit();
+    }
+    Seconds elapsed = SteadyClock::now() - start;
+    single.push_back(options.jobs / elapsed.count());
+    std::cout << "  run " << run << ": single " << fixed(single.back(), 0) << " jobs/s ("
+              << fixed(elapsed.count(), 2) << " s)";
+
+    clean(conn);
+    queue::NewJob noop;
+    noop.kind = "noop";
+    std::vector<queue::NewJob> batch;
+    start = SteadyClock::now();
+    for (int done = 0; done < options.jobs; done += static_cast<int>(batch.size())) {
+      batch.assign(static_cast<std::size_t>(std::min(kBulkBatch, options.jobs - done)), noop);
+      pqxx::work tx(conn);
+      queue::enqueue_many(tx, batch);
+      tx.commit();
+    }
+    elapsed = SteadyClock::now() - start;
+    bulk.push_back(options.jobs / elapsed.count());
+    std::cout << "; bulk " << fixed(bulk.back(), 0) << " jobs/s (" << fixed(elapsed.count(), 2)
+              << " s)\n";
+  }
+  clean(conn);
+  std::cout << "  => enqueue single (SELECT daap.enqueue, one transaction each): median "
+            << fixed(median(single), 0) << " jobs/s of " << options.repeat << " runs ["
+            << list_text(single, 0) << "] | " << setup << " | " << conditions.text() << "\n";
+  std::cout << "  => enqueue bulk (queue::enqueue_many, " << kBulkBatch
+            << " per statement and transaction): median " << fixed(median(bulk), 0) << " jobs/s of "
+            << options.repeat << " runs [" << list_text(bulk, 0) << "] | " << setup << " | "
+            << conditions.text() << "\n";
+}
+
+// (c) Enqueue-to-start latency with one idle worker: started_at - created_at, same clock.
+void bench_latency(const Options& options, pqxx::connection& conn, const Conditions& conditions) {
+  const std::string setup = "M=" + std::to_string(options.latency_jobs) + " one at a time, " +
+                            worker::format_duration(options.latency_gap) +
+                            " apart, 1 worker process, default concurrency";
+  std::cout << "latency " << setup << "\n";
+  clean(conn);
+  WorkerProcesses workers(options, 1, std::nullopt);
+  // Ready when registered; then give it a moment to LISTEN and go idle.
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(30);
+  while (pqxx::nontransaction(conn).query_value<std::int64_t>(
+             "SELECT count(*) FROM daap.workers") == 0) {
+    workers.check_alive();
+    if (SteadyClock::now() > deadline) throw std::runtime_error("the worker did not register");
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i = 0; i < options.latency_jobs; ++i) {
+    pqxx::nontransaction(conn).exec(pqxx::prepped{"bench_enqueue_latency"},
+                                    pqxx::params{"noop", "{}"});
+    std::this_thread::sleep_for(options.latency_gap);
+  }
+  wait_for_succeeded(conn, options.latency_jobs, workers, options.timeout);
+  workers.stop();
+  const auto row =
+      pqxx::nontransaction(conn)
+          .exec(
+              "SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY ms), "
+              "  max(ms), avg(ms) "
+              "FROM (SELECT extract(epoch FROM started_at - created_at) * 1000 AS ms "
+              "  FROM daap.jobs) latencies")
+          .one_row();
+  const auto percentiles = split(row[0].as<std::string>().substr(1), ',');  // "{a,b,c}"
+  const auto ms = [](const std::string& text) { return fixed(std::stod(text), 1) + " ms"; };
+  clean(conn);
+  std::cout << "  => enqueue-to-start latency: p50 " << ms(percentiles.at(0)) << ", p90 "
+            << ms(percentiles.at(1)) << ", p99 " << ms(percentiles.at(2)) << ", max "
+            << ms(row[1].as<std::string>()) << ", mean " << ms(row[2].as<std::string>()) << " | "
+            << setup << " | " << conditions.text() << "\n";
+}
+
+Options parse_options(int argc, char** argv, bool& help) {
+  Options o;
+  std::string concurrency = "10", processes = "1", kinds = "noop,database.update",
+              only = "drain,enqueue,latency", gap = "20ms", timeout = "10m";
+  po::options_description desc(
+      "usage: daap-bench [options]\n\n"
+      "Measures the queue against DATABASE_URL (migrated; the bench TRUNCATEs daap.jobs).\n"
+      "Each figure is printed with its conditions: PostgreSQL version, fsync,\n"
+      "synchronous_commit, N, concurrency, processes and the machine's cores.\n\noptions");
+  desc.add_options()("help,h", "show this help")(
+      "jobs", po::value<int>(&o.jobs)->default_value(o.jobs), "N: jobs per drain/enqueue run")(
+      "concurrency", po::value<std::string>(&concurrency)->default_value(concurrency),
+      "drain: worker --concurrency; a comma list runs each")(
+      "processes", po::value<std::string>(&processes)->default_value(processes),
+      "drain: worker processes; a comma list runs each")(
+      "repeat", po::value<int>(&o.repeat)->default_value(o.repeat),
+      "runs per drain/enqueue figure (each printed, then the median)")(
+      "kinds", po::value<std::string>(&kinds)->default_value(kinds),
+      "drain: job kinds (noop, database.update)")(
+      "only", po::value<std::string>(&only)->default_value(only),
+      "which measurements: drain, enqueue, latency (comma list)")(
+      "latency-jobs", po::value<int>(&o.latency_jobs)->default_value(o.latency_jobs),
+      "latency: jobs enqueued one at a time")(
+      "latency-gap", po::value<std::string>(&gap)->default_value(gap),
+      "latency: pause between two enqueues (the worker is idle at each)")(
+      "timeout", po::value<std::string>(&timeout)->default_value(timeout),
+      "give up on a run after this long")(
+      "worker-bin", po::value<std::string>(&o.worker_bin)->default_value(default_worker_bin()),
+      "the daap-worker binary")(
+      "worker-arg", po::value<std::vector<std::string>>(&o.worker_args),
+      "extra argument for every worker (repeatable), e.g. --worker-arg=--db-max-conns=60")(
+      "force",
+      "run even when daap.jobs is not empty or other workers are live (it truncates "
+      "daap.jobs)");
+  worker::add_database_options(desc);
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw worker::ConfigError("command line", e.what());
+  }
+  if (vm.count("help") != 0U) {
+    std::cout << desc << "\n";
+    help = true;
+    return o;
+  }
+  o.force = vm.count("force") != 0U;
+  o.concurrency = parse_int_list(concurrency, "concurrency");
+  o.processes = parse_int_list(processes, "processes");
+  o.kinds = split(kinds, ',');
+  for (const auto& k : o.kinds) {
+    if (k != "noop" && k != "database.update") {
+      throw worker::ConfigError("--kinds", "unknown kind '" + k + "' (noop, database.update)");
+    }
+  }
+  o.only.clear();
+  for (const auto& m : split(only, ',')) {
+    if (m != "drain" && m != "enqueue" && m != "latency") {
+      throw worker::ConfigError("--only",
+                                "unknown measurement '" + m + "' (drain, enqueue, latency)");
+    }
+    o.only.insert(m);
+  }
+  if (o.jobs < 1) throw worker::ConfigError("--jobs", "must be at least 1");
+  if (o.repeat < 1) throw worker::ConfigError("--repeat", "must be at least 1");
+  if (o.latency_jobs < 1) throw worker::ConfigError("--latency-jobs", "must be at least 1");
+  try {
+    o.latency_gap = worker::parse_duration(gap);
+  } catch (const std::invalid_argument& e) {
+    throw worker::ConfigError("--latency-gap", e.what());
+  }
+  try {
+    o.timeout = worker::parse_duration(timeout);
+  } catch (const std::invalid_argument& e) {
+    throw worker::ConfigError("--timeout", e.what());
+  }
+  o.database_url = worker::read_database_config(vm).url;
+  return o;
+}
+
+int run(int argc, char** argv) {
+  bool help = false;
+  const auto options = parse_options(argc, argv, help);
+  if (help) return 0;
+  // The workers inherit the environment: they read the same database.
+  setenv("DATABASE_URL", options.database_url.c_str(), 1);
+
+  pqxx::connection conn(options.database_url);
+  conn.prepare("bench_enqueue_latency", "SELECT daap.enqueue($1, $2::jsonb)");
+  check_database(conn, options.force);
+  const auto conditions = read_conditions(conn);
+  std::cout << "daap-bench: " << conditions.text() << "; database "
+            << worker::redact_url(options.database_url) << "; worker " << options.worker_bin
+            << "\n";
+  try {
+    if (options.only.count("drain") != 0U) bench_drain(options, conn, conditions);
+    if (options.only.count("enqueue") != 0U) bench_enqueue(options, conn, conditions);
+    if (options.only.count("latency") != 0U) bench_latency(options, conn, conditions);
+  } catch (const std::exception&) {
+    // Leave the database as found, so the next run does not need --force.
+    try {
+      clean(conn);
+    } catch (const std::exception& e) {
+      std::cerr << "daap-bench: could not clean up: " << e.what() << "\n";
+    }
+    throw;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace daap::bench
+
+int main(int argc, char** argv) {
+  try {
+    return daap::bench::run(argc, argv);
+  } catch (const daap::worker::ConfigError& e) {
+    std::cerr << "daap-bench: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "daap-bench: " << daap::worker::redact_url(e.what()) << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,52 @@
+// daapctl's subcommands. Each parses its own arguments and returns the process exit status:
+// 0 done, 1 the operation failed, 2 bad usage or configuration.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "worker/config.h"
+
+namespace daap::worker::daapctl {
+
+using Args = std::vector<std::string>;
+
+int migrate_command(const Args& args);
+int databases_command(const Args& args);
+int enqueue_command(const Args& args);
+int jobs_command(const Args& args);
+int stats_command(const Args& args);
+int workers_command(const Args& args);
+
+// Thrown for a usage mistake; main prints it with the command's usage and exits 2.
+class UsageError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses `args` against `options` (database options are added) and `positional` names.
+// Returns false when --help was printed.
+bool parse_command_line(const Args& args, const std::string& usage,
+                        boost::program_options::options_description& options,
+                        const boost::program_options::positional_options_description& positional,
+                        boost::program_options::variables_map& vm);
+
+// How listings print: aligned text columns or one JSON document.
+enum class OutputFormat { table, json };
+
+// Declares --output (table|json) on `options`.
+void add_output_option(boost::program_options::options_description& options);
+// The parsed --output; throws UsageError naming the flag for anything else.
+OutputFormat read_output_format(const boost::program_options::variables_map& vm);
+
+// Prints `rows` under `header` as left-aligned columns separated by two spaces.
+void print_table(std::ostream& out, const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows);
+
+// Parses a job id argument (a positive whole number); throws UsageError naming `what`.
+std::int64_t parse_id(const std::string& text, const std::string& what);
+
+}  // namespace daap::worker::daapctl

@@ -1,0 +1,142 @@
+// daapctl: the admin CLI (migrations, databases records, jobs).
+#include <algorithm>
+#include <iostream>
+#include <map>
+
+#include <pqxx/pqxx>
+
+#include "worker/daapctl/commands.h"
+
+namespace po = boost::program_options;
+
+namespace daap::worker::daapctl {
+
+bool parse_command_line(const Args& args, const std::string& usage,
+                        po::options_description& options,
+                        const po::positional_options_description& positional,
+                        po::variables_map& vm) {
+  options.add_options()("help,h", "show this help");
+  add_database_options(options);
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  if (vm.count("help") != 0U) {
+    std::cout << "usage: " << usage << "\n\n" << options << "\n";
+    return false;
+  }
+  return true;
+}
+
+void add_output_option(po::options_description& options) {
+  options.add_options()("output,o", po::value<std::string>()->default_value("table"),
+                        "table (aligned text) or json (one document)");
+}
+
+OutputFormat read_output_format(const po::variables_map& vm) {
+  const auto& text = vm["output"].as<std::string>();
+  if (text == "table") return OutputFormat::table;
+  if (text == "json") return OutputFormat::json;
+  throw UsageError("--output must be table or json, got '" + text + "'");
+}
+
+void print_table(std::ostream& out, const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) widths[c] = header[c].size();
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) {
+      widths[c] = std::max(widths[c], row[c].size());
+    }
+  }
+  const auto print_row = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (std::size_t c = 0; c < widths.size(); ++c) {
+      const std::string& cell = c < row.size() ? row[c] : std::string();
+      line += cell;
+      if (c + 1 < widths.size()) line += std::string(widths[c] - cell.size() + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+  };
+  print_row(header);
+  for (const auto& row : rows) print_row(row);
+}
+
+std::int64_t parse_id(const std::string& text, const std::string& what) {
+  try {
+    std::size_t used = 0;
+    const auto value = std::stoll(text, &used);
+    if (used == text.size() && value > 0) return value;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(what + " must be a positive whole number, got '" + text + "'");
+}
+
+}  // namespace daap::worker::daapctl
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: daapctl COMMAND [ARGS] [--help]\n"
+    "\n"
+    "commands:\n"
+    "  migrate up [N] | down N | down --all | goto V | force V | version\n"
+    "  databases list [filters] | show ID|NAME\n"
+    "  enqueue KIND JSON [--queue Q] [--priority P] [--run-at RFC3339|+DURATION]\n"
+    "          [--max-attempts N] [--unique-key K]          prints the job id\n"
+    "  jobs list [--state S] [--kind K] [--queue Q] [--limit N] [--output table|json]\n"
+    "  jobs show ID [--output table|json]                 all fields and the error history\n"
+    "  jobs retry ID                                      failed/cancelled -> available\n"
+    "  jobs cancel ID                                     available -> cancelled; running ->\n"
+    "                                                     cancellation requested\n"
+    "  stats [--output table|json]                        daap.job_stats\n"
+    "  workers [--output table|json]                      live worker replicas\n"
+    "\n"
+    "Every command reads DATABASE_URL (or --database-url).\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace daap::worker::daapctl;
+  // One command per line.
+  // clang-format off
+  const std::map<std::string, int (*)(const Args&)> commands = {
+      {"migrate", migrate_command},
+      {"databases", databases_command},
+      {"enqueue", enqueue_command},
+      {"jobs", jobs_command},
+      {"stats", stats_command},
+      {"workers", workers_command},
+  };
+  // clang-format on
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const auto command = commands.find(argv[1]);
+  if (command == commands.end()) {
+    std::cerr << "daapctl: unknown command '" << argv[1] << "'\n" << kUsage;
+    return 2;
+  }
+  const Args args(argv + 2, argv + argc);
+  try {
+    return command->second(args);
+  } catch (const UsageError& e) {
+    std::cerr << "daapctl " << argv[1] << ": " << e.what() << " (see daapctl " << argv[1]
+              << " --help)\n";
+    return 2;
+  } catch (const daap::worker::ConfigError& e) {
+    std::cerr << "daapctl: " << e.what() << "\n";
+    return 2;
+  } catch (const pqxx::broken_connection& e) {
+    std::cerr << "daapctl: cannot connect to the database: " << daap::worker::redact_url(e.what())
+              << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "daapctl " << argv[1] << ": " << daap::worker::redact_url(e.what()) << "\n";
+    return 1;
+  }
+}

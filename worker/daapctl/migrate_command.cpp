@@ -1,0 +1,99 @@
+// daapctl migrate: golang-migrate compatible up/down/goto/force/version.
+#include <cstdlib>
+#include <iostream>
+
+#include <pqxx/pqxx>
+
+#include "migrate/migrator.h"
+#include "worker/daapctl/commands.h"
+
+namespace po = boost::program_options;
+
+namespace daap::worker::daapctl {
+namespace {
+
+constexpr const char* kUsage =
+    "daapctl migrate up [N] | down N | down --all | goto V | force V | version";
+
+std::int64_t parse_number(const std::string& text, const std::string& what) {
+  try {
+    std::size_t used = 0;
+    const auto value = std::stoll(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(what + " must be a whole number, got '" + text + "'");
+}
+
+std::string describe(const migrate::VersionState& state) {
+  if (!state.version) return "no migration applied";
+  return std::to_string(*state.version) + (state.dirty ? " (dirty)" : "");
+}
+
+}  // namespace
+
+int migrate_command(const Args& args) {
+  po::options_description options("migrate options");
+  std::string migrations_dir;
+  options.add_options()("all", "with down: revert every migration")(
+      "migrations-dir", po::value<std::string>(&migrations_dir),
+      "directory of NNN_name.up.sql/.down.sql files (env MIGRATIONS_DIR; default: the "
+      "source tree's migrations/)")(
+      "action", po::value<std::string>(), "up, down, goto, force or version")(
+      "argument", po::value<std::string>(), "N or V");
+  po::positional_options_description positional;
+  positional.add("action", 1).add("argument", 1);
+  po::variables_map vm;
+  if (!parse_command_line(args, kUsage, options, positional, vm)) return 0;
+  if (vm.count("action") == 0U) throw UsageError("missing action");
+
+  const std::string action = vm["action"].as<std::string>();
+  const std::optional<std::string> argument =
+      vm.count("argument") != 0U ? std::optional(vm["argument"].as<std::string>()) : std::nullopt;
+  const bool all = vm.count("all") != 0U;
+
+  const auto dir = read_string_setting(vm, "migrations-dir", "MIGRATIONS_DIR",
+                                       DAAP_MIGRATIONS_DIR);
+  const auto db = read_database_config(vm);
+  auto migrations = migrate::load_migrations(dir);
+  pqxx::connection conn(db.url);
+  migrate::Migrator migrator(conn, std::move(migrations), "/" + std::string(conn.dbname()));
+
+  try {
+    if (action == "version") {
+      std::cout << describe(migrator.version()) << "\n";
+    } else if (action == "up") {
+      std::optional<int> steps;
+      if (argument) steps = static_cast<int>(parse_number(*argument, "N"));
+      if (steps && *steps <= 0) throw UsageError("N must be positive");
+      const int ran = migrator.up(steps);
+      std::cout << (ran == 0 ? "no change" : "applied " + std::to_string(ran) + " migration(s)")
+                << "; version " << describe(migrator.version()) << "\n";
+    } else if (action == "down") {
+      if (all == argument.has_value()) throw UsageError("down needs N or --all");
+      std::optional<int> steps;
+      if (argument) steps = static_cast<int>(parse_number(*argument, "N"));
+      if (steps && *steps <= 0) throw UsageError("N must be positive");
+      const int ran = migrator.down(steps);
+      std::cout << (ran == 0 ? "no change" : "reverted " + std::to_string(ran) + " migration(s)")
+                << "; version " << describe(migrator.version()) << "\n";
+    } else if (action == "goto" || action == "force") {
+      if (!argument) throw UsageError(action + " needs a version V");
+      const auto version = parse_number(*argument, "V");
+      if (action == "goto") {
+        migrator.go_to(version);
+      } else {
+        migrator.force(version);
+      }
+      std::cout << "version " << describe(migrator.version()) << "\n";
+    } else {
+      throw UsageError("unknown action '" + action + "'");
+    }
+  } catch (const migrate::DirtyError& e) {
+    std::cerr << "daapctl migrate: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace daap::worker::daapctl

@@ -1,0 +1,102 @@
+// daapctl stats and daapctl workers: what the queue holds and who works on it.
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "queue/admin.h"
+#include "worker/daapctl/commands.h"
+
+namespace po = boost::program_options;
+
+namespace daap::worker::daapctl {
+namespace {
+
+// Parses the options of a command that takes nothing but --output; false after --help.
+bool parse_output_only(const Args& args, const std::string& usage, OutputFormat& output,
+                       po::variables_map& vm) {
+  po::options_description options("options");
+  add_output_option(options);
+  if (!parse_command_line(args, usage, options, {}, vm)) return false;
+  output = read_output_format(vm);
+  return true;
+}
+
+std::string seconds_text(const std::optional<double>& seconds) {
+  if (!seconds) return "-";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1fs", *seconds);
+  return buffer;
+}
+
+}  // namespace
+
+int stats_command(const Args& args) {
+  OutputFormat output{};
+  po::variables_map vm;
+  if (!parse_output_only(args, "daapctl stats [--output table|json]", output, vm)) return 0;
+  const auto db = read_database_config(vm);
+  pqxx::connection conn(db.url);
+  pqxx::read_transaction tx(conn);
+  const auto stats = queue::job_stats(tx);
+  if (output == OutputFormat::json) {
+    auto items = nlohmann::json::array();
+    for (const auto& s : stats) {
+      items.push_back(
+          {{"queue", s.queue},
+           {"kind", s.kind},
+           {"state", s.state},
+           {"count", s.count},
+           {"oldest_available_age_seconds", s.oldest_available_age_seconds
+                                                ? nlohmann::json(*s.oldest_available_age_seconds)
+                                                : nlohmann::json()}});
+    }
+    std::cout << nlohmann::json{{"stats", items}}.dump(2) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : stats) {
+    rows.push_back({s.queue, s.kind, s.state, std::to_string(s.count),
+                    seconds_text(s.oldest_available_age_seconds)});
+  }
+  print_table(std::cout, {"QUEUE", "KIND", "STATE", "COUNT", "OLDEST_AVAILABLE_AGE"}, rows);
+  return 0;
+}
+
+int workers_command(const Args& args) {
+  OutputFormat output{};
+  po::variables_map vm;
+  if (!parse_output_only(args, "daapctl workers [--output table|json]", output, vm)) return 0;
+  const auto db = read_database_config(vm);
+  pqxx::connection conn(db.url);
+  pqxx::read_transaction tx(conn);
+  const auto workers = queue::list_workers(tx);
+  if (output == OutputFormat::json) {
+    auto items = nlohmann::json::array();
+    for (const auto& w : workers) {
+      items.push_back({{"id", w.id},
+                       {"hostname", w.hostname},
+                       {"pid", w.pid},
+                       {"version", w.version},
+                       {"queues", w.queues},
+                       {"concurrency", w.concurrency},
+                       {"started_at", w.started_at},
+                       {"heartbeat_at", w.heartbeat_at}});
+    }
+    std::cout << nlohmann::json{{"workers", items}}.dump(2) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& w : workers) {
+    rows.push_back({w.id, w.hostname, std::to_string(w.pid), w.version, w.queues,
+                    std::to_string(w.concurrency), w.started_at, w.heartbeat_at});
+  }
+  print_table(
+      std::cout,
+      {"ID", "HOSTNAME", "PID", "VERSION", "QUEUES", "CONCURRENCY", "STARTED_AT", "HEARTBEAT_AT"},
+      rows);
+  return 0;
+}
+
+}  // namespace daap::worker::daapctl
