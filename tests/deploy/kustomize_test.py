@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""deploy/kubernetes, validated offline: `kubectl kustomize` renders it (Debian 12's kubectl
+1.20 as well as newer ones) and the rendered objects are the deployment the runbook
+describes. Set KUBECTL to choose the kubectl binary."""
+import os
+import unittest
+
+import deploy_checks as dc
+
+yaml = dc.require_yaml()
+KUBECTL = dc.require_tool("KUBECTL", "kubectl", "kubernetes-client")
+ROOT = dc.source_root()
+DIR = os.path.join(ROOT, "deploy", "kubernetes")
+
+# What the cnpg provisioner does (server-side apply, wait, delete, read <cluster>-app).
+CNPG_VERBS = {"get", "list", "watch", "create", "patch", "delete"}
+
+
+def pod_spec(obj):
+    return obj["spec"]["template"]["spec"]
+
+
+def container(obj):
+    containers = pod_spec(obj)["containers"]
+    assert len(containers) == 1, f"{obj['kind']} should have one container"
+    return containers[0]
+
+
+def env_from_secret(c, name):
+    for e in c.get("env", []):
+        if e["name"] == name:
+            return e.get("valueFrom", {}).get("secretKeyRef")
+    return None
+
+
+class RenderedKustomization(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        rendered = dc.run([KUBECTL, "kustomize", DIR])
+        cls.objects = [o for o in yaml.safe_load_all(rendered) if o]
+        cls.by_kind = {}
+        for o in cls.objects:
+            cls.by_kind.setdefault(o["kind"], []).append(o)
+
+    def one(self, kind):
+        objs = self.by_kind.get(kind, [])
+        self.assertEqual(len(objs), 1, f"expected exactly one {kind}, got {len(objs)}")
+        return objs[0]
+
+    def config(self):
+        return self.one("ConfigMap")["data"]
+
+    def test_renders_exactly_the_expected_kinds(self):
+        self.assertEqual(sorted(o["kind"] for o in self.objects),
+                         sorted(["ConfigMap", "Deployment", "Job", "PodDisruptionBudget", "Role",
+                                 "RoleBinding", "ServiceAccount"]))
+
+    def test_everything_lives_in_one_namespace(self):
+        namespaces = {o["metadata"].get("namespace") for o in self.objects}
+        self.assertEqual(len(namespaces), 1, namespaces)
+        self.assertNotIn(None, namespaces)
+
+    def test_no_secret_and_no_cluster_wide_rbac_is_rendered(self):
+        for kind in ("Secret", "ClusterRole", "ClusterRoleBinding"):
+            self.assertNotIn(kind, self.by_kind)
+
+    def test_deployment_probes_healthz_for_liveness_and_readyz_for_readiness(self):
+        c = container(self.one("Deployment"))
+        self.assertEqual(c["livenessProbe"]["httpGet"]["path"], "/healthz")
+        self.assertEqual(c["readinessProbe"]["httpGet"]["path"], "/readyz")
+        ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+        http_port = int(self.config()["HTTP_ADDR"].rsplit(":", 1)[1])
+        for probe in ("livenessProbe", "readinessProbe"):
+            port = c[probe]["httpGet"]["port"]
+            self.assertEqual(ports.get(port, port), http_port)
+
+    def test_grace_period_exceeds_the_shutdown_timeout(self):
+        grace = pod_spec(self.one("Deployment"))["terminationGracePeriodSeconds"]
+        self.assertGreater(grace, dc.seconds(self.config()["SHUTDOWN_TIMEOUT"]))
+
+    def test_containers_request_cpu_and_memory(self):
+        for kind in ("Deployment", "Job"):
+            requests = container(self.one(kind))["resources"]["requests"]
+            self.assertIn("cpu", requests, kind)
+            self.assertIn("memory", requests, kind)
+
+    def test_settings_come_from_the_rendered_configmap(self):
+        c = container(self.one("Deployment"))
+        refs = [e["configMapRef"]["name"] for e in c.get("envFrom", []) if "configMapRef" in e]
+        self.assertEqual(refs, [self.one("ConfigMap")["metadata"]["name"]])
+
+    def test_pool_holds_concurrency_plus_three(self):
+        cfg = self.config()
+        self.assertGreaterEqual(int(cfg["DB_MAX_CONNS"]), int(cfg["CONCURRENCY"]) + 3)
+        self.assertEqual(cfg["PROVISIONER"], "cnpg")
+
+    def test_database_url_comes_from_the_same_secret_for_worker_and_migration(self):
+        worker = env_from_secret(container(self.one("Deployment")), "DATABASE_URL")
+        migrate = env_from_secret(container(self.one("Job")), "DATABASE_URL")
+        self.assertIsNotNone(worker)
+        self.assertEqual(worker, migrate)
+        with open(os.path.join(DIR, "secret.example.yaml")) as f:
+            example = yaml.safe_load(f)
+        self.assertEqual(example["kind"], "Secret")
+        self.assertEqual(example["metadata"]["name"], worker["name"])
+        url = example["stringData"][worker["key"]]
+        self.assertIn("CHANGE_ME", url, "the example must hold a placeholder, never a password")
+
+    def test_migration_job_runs_migrate_up_with_the_worker_image(self):
+        job = self.one("Job")
+        c = container(job)
+        self.assertEqual(c.get("command", []) + c.get("args", []), ["daapctl", "migrate", "up"])
+        self.assertIn(pod_spec(job)["restartPolicy"], ("Never", "OnFailure"))
+        self.assertEqual(c["image"], container(self.one("Deployment"))["image"])
+
+    def test_worker_runs_daap_worker_as_non_root_with_its_service_account(self):
+        d = self.one("Deployment")
+        spec = pod_spec(d)
+        self.assertEqual(container(d).get("command", []) + container(d).get("args", []),
+                         ["daap-worker"])
+        self.assertEqual(spec["serviceAccountName"], self.one("ServiceAccount")["metadata"]["name"])
+        self.assertTrue(spec["securityContext"]["runAsNonRoot"])
+        self.assertNotEqual(spec["securityContext"].get("runAsUser"), 0)
+
+    def test_deployment_selector_matches_its_pods(self):
+        d = self.one("Deployment")
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        for k, v in d["spec"]["selector"]["matchLabels"].items():
+            self.assertEqual(labels.get(k), v)
+
+    def test_role_allows_exactly_what_the_cnpg_provisioner_does(self):
+        rules = self.one("Role")["rules"]
+        seen = {}
+        for rule in rules:
+            for group in rule["apiGroups"]:
+                for resource in rule["resources"]:
+                    self.assertNotIn("*", rule["verbs"])
+                    self.assertNotIn("resourceNames", rule)
+                    seen[(group, resource)] = set(rule["verbs"])
+        self.assertEqual(seen, {
+            ("postgresql.cnpg.io", "clusters"): CNPG_VERBS,
+            ("postgresql.cnpg.io", "poolers"): CNPG_VERBS,
+            ("", "secrets"): {"get"},
+        })
+
+    def test_rolebinding_grants_the_role_to_the_worker_service_account(self):
+        rb, role, sa = self.one("RoleBinding"), self.one("Role"), self.one("ServiceAccount")
+        self.assertEqual(rb["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                         "name": role["metadata"]["name"]})
+        self.assertEqual(rb["subjects"], [{"kind": "ServiceAccount",
+                                           "name": sa["metadata"]["name"],
+                                           "namespace": sa["metadata"]["namespace"]}])
+
+    def test_pdb_covers_the_worker_pods_and_leaves_some_running(self):
+        pdb, d = self.one("PodDisruptionBudget"), self.one("Deployment")
+        self.assertEqual(pdb["apiVersion"], "policy/v1")
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        for k, v in pdb["spec"]["selector"]["matchLabels"].items():
+            self.assertEqual(labels.get(k), v)
+        replicas = d["spec"]["replicas"]
+        if "maxUnavailable" in pdb["spec"]:
+            self.assertLess(pdb["spec"]["maxUnavailable"], replicas)
+        else:
+            self.assertLess(0, pdb["spec"]["minAvailable"])
+            self.assertLess(pdb["spec"]["minAvailable"], replicas)
+
+
+if __name__ == "__main__":
+    dc.main()
