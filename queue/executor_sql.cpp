@@ -51,6 +51,10 @@ std::vector<Job> claim(pqxx::connection& conn, const std::string& worker_id,
   if (limit <= 0 || queues.empty()) return {};
   std::vector<Job> jobs;
   pqxx::work tx(conn, "claim");
+  // A claim need not wait for its WAL flush: if the server crashes before it is durable, the
+  // jobs are simply available again with the attempt unspent. Any later synchronous commit
+  // (a completion) flushes the WAL up to it first, so no job finishes on a lost claim.
+  tx.exec("SET LOCAL synchronous_commit = off");
   for (const auto& row :
        tx.exec(sql::claim_jobs, pqxx::params{worker_id, queues, limit, lease.count()})) {
     Job job;

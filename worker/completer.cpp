@@ -38,9 +38,8 @@ void BatchCompleter::run() {
   for (;;) {
     cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
     if (pending_.empty()) return;
-    // Give other executors a moment to add theirs: one commit for many jobs.
-    cv_.wait_for(lock, options_.max_delay,
-                 [this] { return stopping_ || pending_.size() >= options_.max_batch; });
+    // Group commit without an artificial delay: what arrives while a flush is committing goes
+    // into the next flush, so batches grow with the load and an idle worker waits for nothing.
     std::vector<Item> batch;
     if (pending_.size() <= options_.max_batch) {
       batch.swap(pending_);

@@ -1,5 +1,6 @@
 // Grouped completion: jobs whose handlers wrote nothing are marked succeeded many per
-// statement and commit (queue::complete_many), flushed when a batch is full or after a few ms.
+// statement and commit (queue::complete_many). A flush takes everything queued (up to
+// max_batch); what arrives during a flush waits for the next one.
 #pragma once
 
 #include <chrono>
@@ -21,8 +22,7 @@ class BatchCompleter {
   // Called once per submitted job from the completer's thread: whether its fence held.
   using Done = std::function<void(bool fence_held)>;
   struct Options {
-    std::size_t max_batch = 200;
-    std::chrono::milliseconds max_delay = std::chrono::milliseconds(2);
+    std::size_t max_batch = 500;
   };
 
   BatchCompleter(ConnectionPool& pool, Options options);

@@ -82,7 +82,13 @@ struct Runner::InFlight {
   std::atomic<bool> completing{false};
   Clock::time_point started = Clock::now();
   bool finished = false;  // guarded by mutex_
+  bool awaiting_completion = false;  // guarded by mutex_
 };
+
+namespace {
+// Bounds the jobs a worker holds beyond its slots while their grouped completion is pending.
+constexpr int kMaxAwaitingCompletion = 1000;
+}  // namespace
 
 // What happens to a job whose handler did not succeed.
 struct Runner::Failure {
@@ -334,14 +340,18 @@ void Runner::produce() {
     int free = 0;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [&] { return stop_claiming_ || in_flight_ < slots; });
+      const auto free_slots = [&] {
+        if (awaiting_completion_ >= kMaxAwaitingCompletion) return 0;
+        return slots - (in_flight_ - awaiting_completion_);
+      };
+      cv_.wait(lock, [&] { return stop_claiming_ || free_slots() > 0; });
       if (stop_claiming_) break;
       // A busy queue frees slots one by one; wait a moment to claim several at once.
-      if (slots - in_flight_ < min_batch) {
+      if (free_slots() < min_batch) {
         cv_.wait_for(lock, milliseconds(5),
-                     [&] { return stop_claiming_ || slots - in_flight_ >= min_batch; });
+                     [&] { return stop_claiming_ || free_slots() >= min_batch; });
       }
-      free = slots - in_flight_;
+      free = free_slots();
     }
     // LISTEN before claiming: a job inserted after an empty claim still wakes us.
     ensure_listener();
@@ -448,6 +458,12 @@ void Runner::execute(const InFlightPtr& job) {
     return;
   }
   job->completing = true;
+  {
+    std::lock_guard lock(mutex_);
+    job->awaiting_completion = true;
+    ++awaiting_completion_;
+  }
+  cv_.notify_all();
   completer_.submit(job->job.lease(), std::move(result), [this, job](bool held) {
     if (held) {
       finish(job, "succeeded");
@@ -461,17 +477,28 @@ void Runner::run_in_transaction(const InFlightPtr& job, const Registration& regi
   std::optional<Failure> failure;
   try {
     auto conn = pool_.acquire();
-    pqxx::work tx(*conn);
+    nlohmann::json outside;
+    if (registration.outside) {
+      try {
+        outside = registration.outside(JobContext(job->job, nullptr, job->cancel), *conn);
+      } catch (...) {
+        failure = Failure::from(std::current_exception());
+      }
+    }
+    std::optional<pqxx::work> tx;
+    if (!failure) tx.emplace(*conn);
     nlohmann::json result;
-    try {
-      result = registration.handler(JobContext(job->job, &tx, job->cancel));
-    } catch (...) {
-      failure = Failure::from(std::current_exception());
+    if (!failure) {
+      try {
+        result = registration.handler(JobContext(job->job, &*tx, job->cancel, std::move(outside)));
+      } catch (...) {
+        failure = Failure::from(std::current_exception());
+      }
     }
     if (!failure) {
       job->completing = true;
-      queue::complete(tx, job->job.lease(), result);
-      tx.commit();
+      queue::complete(*tx, job->job.lease(), result);
+      tx->commit();
       finish(job, "succeeded");
       return;
     }
@@ -515,6 +542,9 @@ void Runner::record_failure(const InFlightPtr& job, const Failure& failure) {
               break;
             case queue::FailOutcome::failed:
               outcome = "failed";
+              if (const auto* r = handlers_.find(job->job.kind); r != nullptr && r->on_failed) {
+                r->on_failed(tx, job->job, failure.error);
+              }
               break;
             case queue::FailOutcome::cancelled:
               outcome = "cancelled";
@@ -561,6 +591,7 @@ void Runner::finish(const InFlightPtr& job, const std::string& outcome, const st
       held_.erase(it);
     }
     --in_flight_;
+    if (job->awaiting_completion) --awaiting_completion_;
   }
   cv_.notify_all();
   const std::chrono::duration<double> duration = Clock::now() - job->started;

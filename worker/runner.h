@@ -78,7 +78,10 @@ class Runner {
   std::condition_variable work_cv_;  // ready_ and executors_exit_: executors
   std::deque<InFlightPtr> ready_;    // claimed, waiting for an executor
   std::map<queue::JobId, InFlightPtr> held_;  // claimed, not finished, lease not lost
-  int in_flight_ = 0;                         // claimed and not finished (the slots in use)
+  int in_flight_ = 0;                         // claimed and not finished
+  // Of those, done and waiting in the completer: their execution slot is free again, so
+  // instant handlers do not wait for a commit before the next claim.
+  int awaiting_completion_ = 0;
   int executors_alive_ = 0;
   std::atomic<bool> stop_claiming_{false};
   std::atomic<bool> executors_exit_{false};
