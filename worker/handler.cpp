@@ -19,7 +19,14 @@ void JobContext::throw_if_cancel_requested() const {
 }
 
 void HandlerRegistry::add(const std::string& kind, Handler handler, bool needs_transaction) {
-  if (!handlers_.emplace(kind, Registration{std::move(handler), needs_transaction}).second) {
+  add(kind, Registration{std::move(handler), needs_transaction});
+}
+
+void HandlerRegistry::add(const std::string& kind, Registration registration) {
+  if (registration.outside && !registration.needs_transaction) {
+    throw std::invalid_argument("job kind '" + kind + "': an outside step needs a transaction");
+  }
+  if (!handlers_.emplace(kind, std::move(registration)).second) {
     throw std::invalid_argument("a handler for job kind '" + kind + "' is already registered");
   }
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,9 +20,14 @@ namespace daap::worker {
 class JobContext {
  public:
   JobContext(const queue::Job& job, pqxx::transaction_base* tx,
-             const std::atomic<bool>& cancel_requested)
-      : job_(job), tx_(tx), cancel_requested_(cancel_requested) {}
+             const std::atomic<bool>& cancel_requested, nlohmann::json outside_result = nullptr)
+      : job_(job),
+        tx_(tx),
+        cancel_requested_(cancel_requested),
+        outside_result_(std::move(outside_result)) {}
   const queue::Job& job() const { return job_; }
+  // What the registration's `outside` step returned (null when it has none).
+  const nlohmann::json& outside_result() const { return outside_result_; }
   // The job's transaction: writes here commit together with the job's completion and are
   // rolled back if the handler throws. Throws std::logic_error for handlers registered with
   // needs_transaction = false.
@@ -35,6 +41,7 @@ class JobContext {
   const queue::Job& job_;
   pqxx::transaction_base* tx_;
   const std::atomic<bool>& cancel_requested_;
+  nlohmann::json outside_result_;
 };
 
 // Returns the job's result. Throws queue::PermanentError (fail now), queue::Snooze
@@ -42,11 +49,25 @@ class JobContext {
 // with backoff).
 using Handler = std::function<nlohmann::json(const JobContext&)>;
 
+// Work with external side effects (provisioning) that must not run inside the job's
+// transaction. It gets the job's connection with no transaction open (for short reads of its
+// own) and throws like a Handler; its result reaches the handler as outside_result().
+using OutsideStep = std::function<nlohmann::json(const JobContext&, pqxx::connection&)>;
+
+// Runs in the transaction that records a job's final failure (attempts exhausted or permanent
+// error), so a record can say why its job failed; error is the job's last_error.
+using OnFailed =
+    std::function<void(pqxx::transaction_base&, const queue::Job&, const std::string& error)>;
+
 struct Registration {
   Handler handler;
   // False for handlers that write nothing to the database: they run without a connection and
   // their completions are committed in groups (many jobs, one statement).
   bool needs_transaction = true;
+  // Optional, needs_transaction only: runs before the job's transaction opens.
+  OutsideStep outside{};
+  // Optional: see OnFailed.
+  OnFailed on_failed{};
 };
 
 // Kind -> handler. Filled at start-up, read-only afterwards (so safe to share).
@@ -54,6 +75,8 @@ class HandlerRegistry {
  public:
   // Throws std::invalid_argument if `kind` is already registered.
   void add(const std::string& kind, Handler handler, bool needs_transaction = true);
+  // As add(), with every field of the registration.
+  void add(const std::string& kind, Registration registration);
   // nullptr for an unknown kind.
   const Registration* find(std::string_view kind) const;
   std::vector<std::string> kinds() const;

@@ -109,7 +109,18 @@ void add_worker_options(po::options_description& options) {
       "migrations-dir", value("DIR"),
       help("migration files; /readyz wants the database at the latest one", "MIGRATIONS_DIR",
            "the source tree's migrations/")
-          .c_str());
+          .c_str())(
+      "provisioner", value("NAME"),
+      help("how databases are made real: postgres or cnpg (CloudNativePG through kubectl)",
+           "PROVISIONER", d.provisioner)
+          .c_str())(
+      "provision-database-url", value("URL"),
+      help("PostgreSQL server where the postgres provisioner creates roles and databases",
+           "PROVISION_DATABASE_URL", "DATABASE_URL")
+          .c_str())("secrets-dir", value("DIR"),
+                    help("where the postgres provisioner writes credentials (<secret>.json, 0600)",
+                         "SECRETS_DIR", d.secrets_dir)
+                        .c_str());
   add_database_options(options);
 }
 
@@ -197,6 +208,17 @@ WorkerConfig read_worker_config(const po::variables_map& vm, Environment environ
                                              queue::kFailedRetentionDefault, environment);
   c.migrations_dir =
       read_string_setting(vm, "migrations-dir", "MIGRATIONS_DIR", DAAP_MIGRATIONS_DIR, environment);
+  c.provisioner = read_string_setting(vm, "provisioner", "PROVISIONER", c.provisioner, environment);
+  if (c.provisioner != "postgres" && c.provisioner != "cnpg") {
+    throw ConfigError(setting("provisioner", "PROVISIONER"),
+                      "must be postgres or cnpg, got '" + c.provisioner + "'");
+  }
+  c.provision_database_url = read_string_setting(
+      vm, "provision-database-url", "PROVISION_DATABASE_URL", c.database.url, environment);
+  c.secrets_dir = read_string_setting(vm, "secrets-dir", "SECRETS_DIR", c.secrets_dir, environment);
+  if (c.secrets_dir.empty()) {
+    throw ConfigError(setting("secrets-dir", "SECRETS_DIR"), "must not be empty");
+  }
 
   const int needed = c.concurrency + kOwnConnections;
   if (c.database.max_conns < needed) {
@@ -228,6 +250,9 @@ nlohmann::json describe(const WorkerConfig& c) {
       {"poll_only", c.poll_only},
       {"succeeded_retention", format_duration(c.succeeded_retention)},
       {"failed_retention", format_duration(c.failed_retention)},
+      {"provisioner", c.provisioner},
+      {"provision_database_url", redact_url(c.provision_database_url)},
+      {"secrets_dir", c.secrets_dir},
   };
 }
 

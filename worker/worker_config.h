@@ -38,7 +38,10 @@ struct WorkerConfig {
   std::string worker_id;   // "<hostname>-<pid>-<random>" unless given
   std::chrono::milliseconds succeeded_retention{};  // defaults: queue/maintenance.h
   std::chrono::milliseconds failed_retention{};
-  std::string migrations_dir;  // to know the latest migration for /readyz
+  std::string migrations_dir;             // to know the latest migration for /readyz
+  std::string provisioner = "postgres";   // PROVISIONER: postgres or cnpg
+  std::string provision_database_url;     // where `postgres` provisions; DATABASE_URL if unset
+  std::string secrets_dir = "./secrets";  // where `postgres` writes <secret_name>.json
 };
 
 // Declares every daap-worker flag (database flags included) on `options`.

@@ -20,6 +20,7 @@
 #include "worker/logging.h"
 #include "worker/metrics.h"
 #include "worker/pool.h"
+#include "worker/provisioners/provisioners.h"
 #include "worker/runner.h"
 #include "worker/worker_config.h"
 
@@ -108,7 +109,8 @@ int main(int argc, char** argv) {
   log(level_enum::info, "daap-worker starting", settings);
 
   daap::worker::HandlerRegistry handlers;
-  daap::worker::handlers::register_builtin_handlers(handlers);
+  daap::worker::handlers::register_builtin_handlers(handlers,
+                                                    daap::worker::provisioners::make(config));
 
   daap::worker::PoolConfig pool_config;
   pool_config.url = config.database.url;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "queue/enqueue.h"
 #include "schema/database_repository.h"
 #include "schema/errors.h"
 #include "worker/daapctl/commands.h"
@@ -21,7 +22,8 @@ constexpr const char* kUsage =
     "daapctl databases list [--owner-team T] [--status S] [--namespace N] "
     "[--name-contains TEXT] [--include-deleted] [--sort created_at|name] [--limit N] "
     "[--cursor C] [--output table|json]\n"
-    "       daapctl databases show ID|NAME [--output table|json]";
+    "       daapctl databases show ID|NAME [--output table|json]\n"
+    "       daapctl databases retry ID|NAME   (an error record: provision it again)";
 
 // Flags that only mean something to `list`.
 const std::vector<std::string> kListFlags = {"owner-team",    "status",          "namespace",
@@ -178,6 +180,43 @@ int show(const po::variables_map& vm, Output output) {
   return 0;
 }
 
+// error -> provisioning and a new database.provision job, in one transaction.
+int retry(const po::variables_map& vm) {
+  if (vm.count("argument") == 0U) throw UsageError("retry needs an ID or NAME");
+  for (const auto& flag : kListFlags) {
+    if (vm.count(flag) != 0U) throw UsageError("--" + flag + " applies to list only");
+  }
+  const std::string key = vm["argument"].as<std::string>();
+  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::work tx(conn);
+  std::optional<schema::DatabaseRecord> record;
+  if (schema::is_uuid(key)) record = schema::find_by_id(tx, key);
+  if (!record) record = schema::find_by_active_name(tx, key);
+  if (!record) {
+    std::cerr << "daapctl databases retry: no database with "
+              << (schema::is_uuid(key) ? "id or active name '" : "active name '") << key << "'\n";
+    return 1;
+  }
+  if (record->status != schema::DatabaseStatus::error) {
+    std::cerr << "daapctl databases retry: database '" << record->name << "' (" << record->id
+              << ") is " << schema::to_string(record->status)
+              << "; only a database in error can be retried\n";
+    return 1;
+  }
+  // transition() locks the row and re-checks the status, so two retries cannot both pass.
+  schema::transition(tx, record->id, schema::DatabaseStatus::provisioning);
+  queue::NewJob job;
+  job.kind = "database.provision";
+  job.payload = {{"database_id", record->id}};
+  job.unique_key = "provision:" + record->id;
+  job.database_id = record->id;
+  const auto job_id = queue::enqueue(tx, job);
+  tx.commit();
+  std::cout << "database '" << record->name << "' (" << record->id
+            << ") is provisioning again: job " << job_id << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int databases_command(const Args& args) {
@@ -193,13 +232,13 @@ int databases_command(const Args& args) {
       "limit", po::value<int>(), "list: page size, 1..1000 (default 50)")(
       "cursor", po::value<std::string>(), "list: the next cursor printed by the previous page")(
       "output,o", po::value<std::string>()->default_value("table"), "table or json")(
-      "action", po::value<std::string>(), "list or show")("argument", po::value<std::string>(),
-                                                          "show: ID or NAME");
+      "action", po::value<std::string>(), "list, show or retry")(
+      "argument", po::value<std::string>(), "show, retry: ID or NAME");
   po::positional_options_description positional;
   positional.add("action", 1).add("argument", 1);
   po::variables_map vm;
   if (!parse_command_line(args, kUsage, options, positional, vm)) return 0;
-  if (vm.count("action") == 0U) throw UsageError("missing action: list or show");
+  if (vm.count("action") == 0U) throw UsageError("missing action: list, show or retry");
 
   const std::string action = vm["action"].as<std::string>();
   const Output output = parse_output(vm["output"].as<std::string>());
@@ -210,6 +249,7 @@ int databases_command(const Args& args) {
     return list(vm, output);
   }
   if (action == "show") return show(vm, output);
+  if (action == "retry") return retry(vm);
   throw UsageError("unknown action '" + action + "'");
 }
 

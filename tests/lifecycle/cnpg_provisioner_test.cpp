@@ -1,0 +1,148 @@
+// The cnpg provisioner without a Kubernetes cluster (none runs on these machines): rendered
+// manifests validated against the CloudNativePG CRD schemas, and kubectl played by a stand-in
+// first on PATH that records its arguments and input and replays status documents.
+#include "worker/provisioners/cnpg_provisioner.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "schema/errors.h"
+
+namespace daap::worker::provisioners {
+namespace {
+
+namespace fs = std::filesystem;
+
+schema::DatabaseRecord orders() {
+  schema::DatabaseRecord r;
+  r.id = "3f1c7c2e-8d6b-4b55-9d3c-2c4a3e1b9f00";
+  r.name = "orders";
+  r.namespace_name = "shop";
+  r.cluster_name = "orders";
+  r.pooler_name = "orders-pooler";
+  return r;
+}
+
+std::string read(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+constexpr const char* kStandIn = R"(#!/bin/sh
+echo "$*" >> "$STANDIN_DIR/args.log"
+if [ -f "$STANDIN_DIR/fail" ]; then echo "error: clusters is forbidden" >&2; exit 1; fi
+case "$1" in
+  apply) cat > "$STANDIN_DIR/applied.json" ;;
+  get) case "$2" in
+         clusters*) cat "$STANDIN_DIR/cluster.json" ;;
+         poolers*) cat "$STANDIN_DIR/pooler.json" ;;
+       esac ;;
+esac
+)";
+
+class CnpgProvisionerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string dir = (fs::temp_directory_path() / "daap-kubectl-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+    dir_ = dir;
+    write(dir_ / "kubectl", kStandIn);
+    fs::permissions(dir_ / "kubectl", fs::perms::owner_all);
+    const char* path = std::getenv("PATH");
+    old_path_ = path != nullptr ? path : "";
+    ::setenv("PATH", (dir_.string() + ":" + old_path_).c_str(), 1);
+    ::setenv("STANDIN_DIR", dir_.c_str(), 1);
+  }
+  void TearDown() override {
+    ::setenv("PATH", old_path_.c_str(), 1);
+    fs::remove_all(dir_);
+  }
+  void cluster_status(const std::string& phase, int ready) {
+    write(dir_ / "cluster.json",
+          nlohmann::json{{"status", {{"phase", phase}, {"readyInstances", ready}}}}.dump());
+    write(dir_ / "pooler.json", R"({"status": {"instances": 1}})");
+  }
+  std::string args() { return read(dir_ / "args.log"); }
+
+  fs::path dir_;
+  std::string old_path_;
+  CnpgProvisioner provisioner_{CnpgProvisionerConfig{}};
+};
+
+TEST(CnpgManifests, ValidateAgainstTheCloudNativePgCrds) {
+  const char* source = std::getenv("DAAP_SOURCE_ROOT");
+  ASSERT_NE(source, nullptr) << "DAAP_SOURCE_ROOT is not set (run through meson test)";
+  const fs::path crds = fs::path(source) / ".." / "shared" / "reference" / "cnpg-crds";
+  // shared/ sits beside the checkout (also in CI); without it this test fails rather than skip.
+  ASSERT_TRUE(fs::exists(crds)) << "no CloudNativePG CRD schemas at " << crds;
+  const auto manifests = render_manifests(orders(), CnpgProvisionerConfig{});
+  const auto file = fs::temp_directory_path() / ("daap-cnpg-" + std::to_string(::getpid()));
+  write(file, manifests.dump());
+  const std::string cmd = "python3 '" + std::string(source) +
+                          "/tests/lifecycle/validate_cnpg.py' '" + crds.string() + "' '" +
+                          file.string() + "'";
+  const int status = std::system(cmd.c_str());
+  fs::remove(file);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  const auto& pooler = manifests["items"][1];
+  EXPECT_EQ(pooler["spec"]["pgbouncer"]["poolMode"], "transaction");
+  EXPECT_EQ(pooler["spec"]["cluster"]["name"], "orders");
+  EXPECT_EQ(manifests["items"][0]["metadata"]["namespace"], "shop");
+}
+
+TEST(CnpgManifests, ABadNameIsRejectedBeforeAnythingIsRendered) {
+  auto record = orders();
+  record.name = "Orders; rm -rf /";
+  EXPECT_THROW(render_manifests(record, CnpgProvisionerConfig{}), schema::InvalidInput);
+}
+
+TEST_F(CnpgProvisionerTest, AppliesServerSideThenWaitsUntilTheClusterIsHealthy) {
+  cluster_status("Setting up primary", 0);
+  EXPECT_FALSE(provisioner_.provision(orders()).has_value());
+  EXPECT_NE(args().find("apply --server-side"), std::string::npos) << args();
+  const auto applied = nlohmann::json::parse(read(dir_ / "applied.json"));
+  EXPECT_EQ(applied["items"][0]["kind"], "Cluster");
+  EXPECT_EQ(applied["items"][1]["kind"], "Pooler");
+
+  cluster_status("Cluster in healthy state", 1);
+  const auto details = provisioner_.provision(orders());
+  ASSERT_TRUE(details.has_value());
+  EXPECT_EQ(details->host, "orders-pooler.shop.svc");
+  EXPECT_EQ(details->port, 5432);
+  EXPECT_EQ(details->secret_name, "orders-app");
+}
+
+TEST_F(CnpgProvisionerTest, DeprovisionDeletesThePoolerAndTheCluster) {
+  provisioner_.deprovision(orders());
+  EXPECT_NE(args().find("delete --namespace shop --ignore-not-found "
+                        "poolers.postgresql.cnpg.io/orders-pooler "
+                        "clusters.postgresql.cnpg.io/orders"),
+            std::string::npos)
+      << args();
+}
+
+TEST_F(CnpgProvisionerTest, AKubectlFailureIsAProvisionErrorWithItsMessage) {
+  write(dir_ / "fail", "");
+  try {
+    provisioner_.provision(orders());
+    FAIL() << "expected a ProvisionError";
+  } catch (const ProvisionError& e) {
+    EXPECT_EQ(std::string(e.what()), "kubectl apply failed (exit 1): error: clusters is forbidden");
+  }
+}
+
+}  // namespace
+}  // namespace daap::worker::provisioners

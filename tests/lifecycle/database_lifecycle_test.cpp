@@ -1,0 +1,350 @@
+// database.create / provision / update / delete / deprovision through real daap-worker
+// processes with the postgres provisioner aimed at the test server itself: the databases,
+// roles and secrets they make are real, and each test removes what it made.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "tests/process/worker_process.h"
+#include "tests/support/test_database.h"
+
+namespace daap::test {
+namespace {
+
+using std::chrono::seconds;
+
+std::string random_hex() {
+  std::random_device rd;
+  char out[9];
+  std::snprintf(out, sizeof out, "%08x", static_cast<unsigned>(rd()));
+  return out;
+}
+
+// What the postgres provisioner names the role and database of a record.
+std::string pg_name(std::string name) {
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return "daap_" + name;
+}
+
+struct Outcome {
+  int status = -1;
+  std::string output;
+};
+
+Outcome run_daapctl(const std::string& url, const std::string& args) {
+  const char* root = std::getenv("DAAP_BUILD_ROOT");
+  const std::string cmd = "DATABASE_URL='" + url + "' '" +
+                          std::string(root != nullptr ? root : ".") + "/worker/daapctl/daapctl' " +
+                          args + " 2>&1";
+  Outcome out;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out.output += buffer;
+  const int status = ::pclose(pipe);
+  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+class DatabaseLifecycle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string dir = (std::filesystem::temp_directory_path() / "daap-secrets-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+    secrets_dir_ = dir;
+  }
+  void TearDown() override {
+    for (auto& w : workers_) w.reset();  // SIGKILLed if still running
+    pqxx::connection conn(server_url());
+    pqxx::nontransaction tx(conn);
+    for (const auto& name : names_) {
+      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(pg_name(name)) + " WITH (FORCE)");
+      tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(pg_name(name)));
+    }
+    std::filesystem::remove_all(secrets_dir_);
+  }
+
+  // A record name no concurrent test uses; dropped on the target afterwards.
+  std::string unique_name(const std::string& stem) {
+    names_.push_back(stem + "-" + random_hex());
+    return names_.back();
+  }
+
+  WorkerProcess& start_worker(const std::map<std::string, std::string>& extra = {}) {
+    auto env = worker_env(url());
+    env["LEASE_DURATION"] = "2s";
+    env["PROVISION_DATABASE_URL"] = server_url();
+    env["SECRETS_DIR"] = secrets_dir_;
+    for (const auto& [k, v] : extra) env[k] = v;
+    workers_.push_back(std::make_unique<WorkerProcess>(std::vector<std::string>{}, env));
+    return *workers_.back();
+  }
+  void stop_worker(WorkerProcess& worker) {
+    worker.signal(SIGTERM);
+    EXPECT_EQ(worker.wait_exit(seconds(30)), 0) << worker.output();
+  }
+
+  const std::string& url() { return db_.url(); }
+
+  std::int64_t enqueue(const std::string& kind, const nlohmann::json& payload,
+                       int max_attempts = 25) {
+    pqxx::connection conn(url());
+    pqxx::work tx(conn);
+    const auto id = tx.query_value<std::int64_t>(
+        "INSERT INTO daap.jobs (kind, payload, max_attempts) VALUES ($1, $2::jsonb, $3) "
+        "RETURNING id",
+        pqxx::params{kind, payload.dump(), max_attempts});
+    tx.commit();
+    return id;
+  }
+  std::string text(const std::string& sql) {
+    pqxx::connection conn(url());
+    pqxx::nontransaction tx(conn);
+    const auto rows = tx.exec(sql);
+    return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].as<std::string>();
+  }
+  std::string job(std::int64_t id, const std::string& column) {
+    return text("SELECT " + column + "::text FROM daap.jobs WHERE id = " + std::to_string(id));
+  }
+  void wait_job(std::int64_t id, const std::string& state) {
+    ASSERT_TRUE(eventually([&] { return job(id, "state") == state; }, seconds(60)))
+        << "job " << id << " is " << job(id, "state") << ": " << job(id, "last_error") << "\n"
+        << output();
+  }
+  // The newest record with this name.
+  std::string record(const std::string& name, const std::string& column) {
+    return text("SELECT " + column + "::text FROM daap.databases WHERE name = '" + name +
+                "' ORDER BY created_at DESC LIMIT 1");
+  }
+  void wait_status(const std::string& name, const std::string& status) {
+    ASSERT_TRUE(eventually([&] { return record(name, "status") == status; }, seconds(60)))
+        << name << " is " << record(name, "status") << " (" << record(name, "error_message")
+        << ")\n"
+        << output();
+  }
+  std::string output() {
+    std::string out;
+    for (const auto& w : workers_) {
+      if (w) out += w->output();
+    }
+    return out;
+  }
+
+  std::int64_t roles(const std::string& name) {
+    return query_int(server_url(),
+                     "SELECT count(*) FROM pg_roles WHERE rolname = '" + pg_name(name) + "'");
+  }
+  std::int64_t databases(const std::string& name) {
+    return query_int(server_url(),
+                     "SELECT count(*) FROM pg_database WHERE datname = '" + pg_name(name) + "'");
+  }
+  std::filesystem::path secret_path(const std::string& name) {
+    return std::filesystem::path(secrets_dir_) / ("daap-" + name + ".json");
+  }
+  nlohmann::json secret(const std::string& name) {
+    std::ifstream in(secret_path(name));
+    return nlohmann::json::parse(in);
+  }
+  // Logs in with the secret's credentials and creates a table.
+  void use_database(const std::string& name) {
+    const auto s = secret(name);
+    pqxx::connection conn(
+        "host=" + s["host"].get<std::string>() + " port=" + std::to_string(s["port"].get<int>()) +
+        " dbname=" + s["dbname"].get<std::string>() + " user=" + s["user"].get<std::string>() +
+        " password=" + s["password"].get<std::string>());
+    pqxx::work tx(conn);
+    tx.exec("CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY)");
+    tx.exec("INSERT INTO orders VALUES (1) ON CONFLICT DO NOTHING");
+    tx.commit();
+  }
+  void expect_ready_and_real(const std::string& name) {
+    EXPECT_EQ(record(name, "status"), "ready");
+    EXPECT_EQ(record(name, "secret_name"), "daap-" + name);
+    EXPECT_FALSE(record(name, "host").empty());
+    EXPECT_EQ(roles(name), 1);
+    EXPECT_EQ(databases(name), 1);
+    struct stat st {};
+    ASSERT_EQ(::stat(secret_path(name).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600U);
+    EXPECT_NO_THROW(use_database(name));
+    // Only the secret file holds the password.
+    const auto password = secret(name)["password"].get<std::string>();
+    EXPECT_EQ(password.size(), 32U);
+    EXPECT_EQ(output().find(password), std::string::npos);
+    EXPECT_EQ(query_int(url(), "SELECT count(*) FROM daap.jobs WHERE result::text LIKE '%" +
+                                   password + "%' OR last_error LIKE '%" + password + "%'"),
+              0);
+  }
+  void expect_gone(const std::string& name) {
+    EXPECT_EQ(record(name, "status"), "deleted");
+    EXPECT_FALSE(record(name, "deleted_at").empty());
+    EXPECT_EQ(roles(name), 0);
+    EXPECT_EQ(databases(name), 0);
+    EXPECT_FALSE(std::filesystem::exists(secret_path(name)));
+  }
+  nlohmann::json create_payload(const std::string& name) {
+    return {{"name", name}, {"owner_team", "payments"}, {"purpose", "checkout"}};
+  }
+
+  FreshDatabase db_;
+  std::string secrets_dir_;
+  std::vector<std::string> names_;
+  std::vector<std::unique_ptr<WorkerProcess>> workers_;
+};
+
+TEST_F(DatabaseLifecycle, CreateUpdateDeleteAndReuseTheName) {
+  auto& worker = start_worker();
+  const auto name = unique_name("orders");
+  const auto create = enqueue("database.create", create_payload(name));
+  wait_job(create, "succeeded");
+  const auto id = record(name, "id");
+  EXPECT_EQ(nlohmann::json::parse(job(create, "result"))["database_id"], id);
+  wait_status(name, "ready");
+  expect_ready_and_real(name);
+
+  const auto update = enqueue("database.update", {{"database_id", id}, {"owner_team", "core"}});
+  wait_job(update, "succeeded");
+  EXPECT_EQ(record(name, "owner_team"), "core");
+
+  const auto del = enqueue("database.delete", {{"database_id", id}});
+  wait_job(del, "succeeded");
+  wait_status(name, "deleted");
+  expect_gone(name);
+
+  // The name is free again: a new record, a new database.
+  const auto again = enqueue("database.create", create_payload(name));
+  wait_job(again, "succeeded");
+  wait_status(name, "ready");
+  EXPECT_NE(record(name, "id"), id);
+  expect_ready_and_real(name);
+  stop_worker(worker);
+}
+
+TEST_F(DatabaseLifecycle, ADuplicateNameFailsTheSecondCreate) {
+  auto& worker = start_worker();
+  const auto name = unique_name("dup");
+  const auto first = enqueue("database.create", create_payload(name));
+  wait_job(first, "succeeded");
+  const auto second = enqueue("database.create", create_payload(name));
+  wait_job(second, "failed");
+  EXPECT_EQ(job(second, "attempt"), "1");
+  EXPECT_NE(job(second, "last_error").find("already taken"), std::string::npos);
+  wait_status(name, "ready");
+  EXPECT_EQ(query_int(url(), "SELECT count(*) FROM daap.databases"), 1);
+  EXPECT_EQ(query_int(url(), "SELECT count(*) FROM daap.jobs WHERE kind = 'database.provision'"),
+            1);
+  stop_worker(worker);
+}
+
+TEST_F(DatabaseLifecycle, BadNamesFailAtOnceAndCreateNothing) {
+  auto& worker = start_worker();
+  const std::vector<std::string> bad = {
+      "Orders", std::string(64, 'a'), "", "a\"b", "x'; DROP ROLE daap; --", "a b", "-a"};
+  std::vector<std::int64_t> jobs;
+  for (const auto& name : bad) jobs.push_back(enqueue("database.create", create_payload(name)));
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    wait_job(jobs[i], "failed");
+    EXPECT_EQ(job(jobs[i], "attempt"), "1") << bad[i];
+    EXPECT_NE(job(jobs[i], "last_error").find("invalid name"), std::string::npos)
+        << bad[i] << ": " << job(jobs[i], "last_error");
+  }
+  EXPECT_EQ(query_int(url(), "SELECT count(*) FROM daap.databases"), 0);
+  EXPECT_EQ(query_int(url(), "SELECT count(*) FROM daap.jobs WHERE kind = 'database.provision'"),
+            0);
+  stop_worker(worker);
+}
+
+TEST_F(DatabaseLifecycle, AnUnreachableTargetEndsInErrorAndRetryRecovers) {
+  const auto closed = "postgresql://daap@127.0.0.1:" + std::to_string(free_port()) + "/daap";
+  auto& failing = start_worker({{"PROVISION_DATABASE_URL", closed}});
+  const auto name = unique_name("unreachable");
+  const auto create = enqueue("database.create", create_payload(name), 2);
+  wait_job(create, "succeeded");
+  wait_status(name, "error");
+  EXPECT_NE(record(name, "error_message").find("cannot connect to the provisioning target"),
+            std::string::npos)
+      << record(name, "error_message");
+  EXPECT_EQ(query_int(url(),
+                      "SELECT count(*) FROM daap.jobs WHERE kind = 'database.provision' "
+                      "AND state = 'failed' AND attempt = 2"),
+            1);
+  EXPECT_EQ(roles(name), 0);
+  stop_worker(failing);
+
+  // A record that is not in error cannot be retried.
+  const auto other = unique_name("fine");
+  auto& worker = start_worker();
+  const auto ok = enqueue("database.create", create_payload(other));
+  wait_job(ok, "succeeded");
+  wait_status(other, "ready");
+  const auto refused = run_daapctl(url(), "databases retry " + other);
+  EXPECT_EQ(refused.status, 1) << refused.output;
+  EXPECT_NE(refused.output.find("is ready"), std::string::npos) << refused.output;
+
+  const auto retried = run_daapctl(url(), "databases retry " + name);
+  EXPECT_EQ(retried.status, 0) << retried.output;
+  wait_status(name, "ready");
+  EXPECT_TRUE(record(name, "error_message").empty());
+  expect_ready_and_real(name);
+  stop_worker(worker);
+}
+
+TEST_F(DatabaseLifecycle, AWorkerKilledMidProvisionLeavesExactlyOneOfEach) {
+  const std::map<std::string, std::string> slow = {{"DAAP_TEST_PROVISION_DELAY_MS", "3000"}};
+  auto& first = start_worker(slow);
+  const auto name = unique_name("killed");
+  enqueue("database.create", create_payload(name));
+  // The role exists: the worker is inside provision(), sleeping before CREATE DATABASE.
+  ASSERT_TRUE(eventually([&] { return roles(name) == 1; }, seconds(30))) << output();
+  first.signal(SIGKILL);
+  ASSERT_EQ(first.wait_exit(seconds(10)), 128 + SIGKILL);
+  EXPECT_EQ(databases(name), 0);
+
+  auto& second = start_worker();
+  wait_status(name, "ready");
+  expect_ready_and_real(name);
+  stop_worker(second);
+}
+
+TEST_F(DatabaseLifecycle, AWorkerKilledMidDeprovisionStillRemovesEverything) {
+  auto& first = start_worker();
+  const auto name = unique_name("killdel");
+  enqueue("database.create", create_payload(name));
+  wait_status(name, "ready");
+  stop_worker(first);
+
+  auto& slow = start_worker({{"DAAP_TEST_PROVISION_DELAY_MS", "3000"}});
+  enqueue("database.delete", {{"database_id", record(name, "id")}});
+  ASSERT_TRUE(eventually(
+      [&] {
+        return query_int(url(),
+                         "SELECT count(*) FROM daap.jobs WHERE kind = "
+                         "'database.deprovision' AND state = 'running'") == 1;
+      },
+      seconds(30)))
+      << output();
+  slow.signal(SIGKILL);
+  ASSERT_EQ(slow.wait_exit(seconds(10)), 128 + SIGKILL);
+  EXPECT_EQ(record(name, "status"), "deleting");
+
+  auto& second = start_worker();
+  wait_status(name, "deleted");
+  expect_gone(name);
+  stop_worker(second);
+}
+
+}  // namespace
+}  // namespace daap::test

@@ -1,0 +1,36 @@
+// The `cnpg` provisioner: a CloudNativePG Cluster and a PgBouncer Pooler (transaction mode) per
+// record, applied with `kubectl apply --server-side`; ready once the cluster is healthy and the
+// pooler runs. Clients connect to <pooler>.<namespace>.svc:5432 with the <cluster>-app secret.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "worker/provisioners/provisioner.h"
+
+namespace daap::worker::provisioners {
+
+struct CnpgProvisionerConfig {
+  std::string kubectl = "kubectl";  // looked up on PATH
+  int instances = 1;                // PostgreSQL instances per cluster
+  std::string storage_size = "1Gi";
+};
+
+// The Cluster and Pooler of `record` as a kubectl List (validated name first).
+nlohmann::json render_manifests(const schema::DatabaseRecord& record,
+                                const CnpgProvisionerConfig& config);
+
+class CnpgProvisioner : public Provisioner {
+ public:
+  explicit CnpgProvisioner(CnpgProvisionerConfig config);
+  // Applies the manifests (idempotent), then nullopt until the cluster is healthy.
+  ProvisionResult provision(const schema::DatabaseRecord& record) override;
+  // Deletes the Pooler and the Cluster (CloudNativePG removes the app secret with it).
+  void deprovision(const schema::DatabaseRecord& record) override;
+
+ private:
+  CnpgProvisionerConfig config_;
+};
+
+}  // namespace daap::worker::provisioners

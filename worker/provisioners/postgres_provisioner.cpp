@@ -1,0 +1,230 @@
+#include "worker/provisioners/postgres_provisioner.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "schema/database_record.h"
+
+namespace daap::worker::provisioners {
+namespace {
+
+constexpr std::size_t kMaxIdentifier = 63;  // PostgreSQL's NAMEDATALEN - 1
+constexpr int kPasswordBytes = 16;          // 32 hex characters
+
+std::string first_line(const std::string& text) {
+  const auto end = text.find('\n');
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+
+std::string random_password() {
+  std::random_device rd;  // /dev/urandom on Linux
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < kPasswordBytes; ++i) {
+    const auto byte = static_cast<unsigned>(rd()) & 0xffU;
+    out += kHex[byte >> 4U];
+    out += kHex[byte & 0xfU];
+  }
+  return out;
+}
+
+// Runs one step; pqxx errors become a ProvisionError naming the step. With `secret`, the
+// statement carried a password: the server's text is dropped, only the SQLSTATE is kept.
+template <typename F>
+auto step(const std::string& what, bool secret, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const pqxx::sql_error& e) {
+    if (secret) throw ProvisionError(what + " failed (SQLSTATE " + e.sqlstate() + ")");
+    throw ProvisionError(what + " failed: " + first_line(e.what()) + " (SQLSTATE " + e.sqlstate() +
+                         ")");
+  } catch (const pqxx::broken_connection& e) {
+    throw ProvisionError(what + ": lost the connection to the provisioning target");
+  }
+}
+
+pqxx::connection connect(const std::string& url) {
+  try {
+    return pqxx::connection(url);
+  } catch (const std::exception& e) {
+    // libpq's message names host and port, never the password.
+    throw ProvisionError("cannot connect to the provisioning target: " + first_line(e.what()));
+  }
+}
+
+std::filesystem::path secret_path(const std::string& dir, const std::string& secret_name) {
+  return std::filesystem::path(dir) / (secret_name + ".json");
+}
+
+// The password of an existing secret for `user`, if there is a usable one.
+std::optional<std::string> existing_password(const std::filesystem::path& path,
+                                             const std::string& user) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object() || j.value("user", "") != user) return std::nullopt;
+  const auto it = j.find("password");
+  if (it == j.end() || !it->is_string() || it->get<std::string>().empty()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+void write_all(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const auto n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw ProvisionError(std::string("cannot write a secret: ") + std::strerror(errno));
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// Temp file (0600) in the same directory, fsync, rename, fsync the directory.
+void write_secret_atomically(const std::filesystem::path& path, const std::string& content) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) {
+    throw ProvisionError("cannot create the secrets directory " + path.parent_path().string() +
+                         ": " + ec.message());
+  }
+  std::string tmp = path.string() + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(tmp.data());  // mode 0600
+  if (fd < 0) {
+    throw ProvisionError("cannot create a secret in " + path.parent_path().string() + ": " +
+                         std::strerror(errno));
+  }
+  try {
+    ::fchmod(fd, S_IRUSR | S_IWUSR);
+    write_all(fd, content);
+    if (::fsync(fd) != 0) throw ProvisionError("cannot fsync a secret");
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw ProvisionError("cannot write the secret " + path.string() + ": " + why);
+  }
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+std::uint32_t fnv1a(const std::string& text) {
+  std::uint32_t h = 2166136261U;
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619U;
+  }
+  return h;
+}
+
+bool exists(pqxx::nontransaction& tx, const char* sql, const std::string& name) {
+  return !tx.exec(sql, pqxx::params{name}).empty();
+}
+
+}  // namespace
+
+std::string role_name_for(const std::string& record_name) {
+  schema::validate_name(record_name);
+  std::string name = "daap_" + record_name;
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  if (name.size() <= kMaxIdentifier) return name;
+  char suffix[10];
+  std::snprintf(suffix, sizeof suffix, "_%08x", fnv1a(record_name));
+  return name.substr(0, kMaxIdentifier - 9) + suffix;
+}
+
+std::string secret_name_for(const std::string& record_name) {
+  schema::validate_name(record_name);
+  return "daap-" + record_name;
+}
+
+PostgresProvisioner::PostgresProvisioner(PostgresProvisionerConfig config)
+    : config_(std::move(config)) {}
+
+ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& record) {
+  const std::string name = role_name_for(record.name);  // validates before any SQL
+  const std::string secret_name = secret_name_for(record.name);
+  const auto path = secret_path(config_.secrets_dir, secret_name);
+
+  auto conn = connect(config_.target_url);
+  pqxx::nontransaction tx(conn);
+  const std::string host = conn.hostname() != nullptr ? conn.hostname() : "localhost";
+  const int port = conn.port() != nullptr ? std::atoi(conn.port()) : 5432;
+
+  // The secret is written before the role gets its password, and an existing one is reused:
+  // a crash between the two leaves a secret the next attempt makes true.
+  const auto password = existing_password(path, name).value_or(random_password());
+  const nlohmann::json secret = {
+      {"host", host}, {"port", port}, {"dbname", name}, {"user", name}, {"password", password}};
+  write_secret_atomically(path, secret.dump(2) + "\n");
+
+  const bool role_exists = step("looking up role " + name, false, [&] {
+    return exists(tx, "SELECT 1 FROM pg_roles WHERE rolname = $1", name);
+  });
+  // A password cannot be a bind parameter here: quoted, and never in an error text.
+  step((role_exists ? "setting the password of role " : "creating role ") + name, true, [&] {
+    tx.exec((role_exists ? "ALTER ROLE " : "CREATE ROLE ") + tx.quote_name(name) +
+            " WITH LOGIN PASSWORD " + tx.quote(password));
+  });
+  if (config_.test_delay.count() > 0) std::this_thread::sleep_for(config_.test_delay);
+  const bool db_exists = step("looking up database " + name, false, [&] {
+    return exists(tx, "SELECT 1 FROM pg_database WHERE datname = $1", name);
+  });
+  if (!db_exists) {
+    step("creating database " + name, false, [&] {
+      tx.exec("CREATE DATABASE " + tx.quote_name(name) + " OWNER " + tx.quote_name(name));
+    });
+  }
+  step("revoking public access to database " + name, false, [&] {
+    tx.exec("REVOKE CONNECT, TEMPORARY ON DATABASE " + tx.quote_name(name) + " FROM PUBLIC");
+  });
+  return schema::ConnectionDetails{host, port, secret_name};
+}
+
+void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record) {
+  const std::string name = role_name_for(record.name);
+  const auto path = secret_path(config_.secrets_dir, secret_name_for(record.name));
+
+  auto conn = connect(config_.target_url);
+  pqxx::nontransaction tx(conn);
+  if (config_.test_delay.count() > 0) std::this_thread::sleep_for(config_.test_delay);
+  step("ending sessions of database " + name, false, [&] {
+    tx.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = $1 AND pid <> pg_backend_pid()",
+        pqxx::params{name});
+  });
+  step("dropping database " + name, false,
+       [&] { tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)"); });
+  step("dropping role " + name, false,
+       [&] { tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(name)); });
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  if (ec) throw ProvisionError("cannot remove the secret " + path.string() + ": " + ec.message());
+}
+
+}  // namespace daap::worker::provisioners

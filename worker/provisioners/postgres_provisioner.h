@@ -1,0 +1,34 @@
+// The `postgres` provisioner: one login role and one database owned by it per record, on a
+// target PostgreSQL server; credentials in <secrets_dir>/<secret_name>.json (mode 0600).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "worker/provisioners/provisioner.h"
+
+namespace daap::worker::provisioners {
+
+struct PostgresProvisionerConfig {
+  std::string target_url;  // a superuser (or CREATEROLE + CREATEDB) connection; may hold a password
+  std::string secrets_dir;                  // created if missing
+  std::chrono::milliseconds test_delay{0};  // tests only: pause between steps
+};
+
+// "daap_" + name with '-' -> '_'; names too long for a PostgreSQL identifier are shortened
+// and given a hash suffix. Validates the name first (schema::InvalidInput).
+std::string role_name_for(const std::string& record_name);
+// "daap-" + name: the secret's file is <secrets_dir>/<secret_name>.json.
+std::string secret_name_for(const std::string& record_name);
+
+class PostgresProvisioner : public Provisioner {
+ public:
+  explicit PostgresProvisioner(PostgresProvisionerConfig config);
+  ProvisionResult provision(const schema::DatabaseRecord& record) override;
+  void deprovision(const schema::DatabaseRecord& record) override;
+
+ private:
+  PostgresProvisionerConfig config_;
+};
+
+}  // namespace daap::worker::provisioners
