@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -120,7 +121,19 @@ void add_worker_options(po::options_description& options) {
           .c_str())("secrets-dir", value("DIR"),
                     help("where the postgres provisioner writes credentials (<secret>.json, 0600)",
                          "SECRETS_DIR", d.secrets_dir)
-                        .c_str());
+                        .c_str())(
+      "cnpg-instances", value("N"),
+      help("cnpg: PostgreSQL instances per Cluster", "CNPG_INSTANCES",
+           std::to_string(d.cnpg_instances))
+          .c_str())(
+      "cnpg-storage-size", value("SIZE"),
+      help("cnpg: storage of each instance (a Kubernetes quantity)", "CNPG_STORAGE_SIZE",
+           d.cnpg_storage_size)
+          .c_str())(
+      "cnpg-image", value("IMAGE"),
+      help("cnpg: PostgreSQL image of the Cluster", "CNPG_IMAGE", "the operator's default")
+          .c_str())("kubectl", value("PATH"),
+                    help("cnpg: the kubectl binary", "KUBECTL", d.kubectl).c_str());
   add_database_options(options);
 }
 
@@ -219,6 +232,19 @@ WorkerConfig read_worker_config(const po::variables_map& vm, Environment environ
   if (c.secrets_dir.empty()) {
     throw ConfigError(setting("secrets-dir", "SECRETS_DIR"), "must not be empty");
   }
+  c.cnpg_instances = read_int_setting(vm, "cnpg-instances", "CNPG_INSTANCES", c.cnpg_instances,
+                                      1, 99, environment);
+  c.cnpg_storage_size = read_string_setting(vm, "cnpg-storage-size", "CNPG_STORAGE_SIZE",
+                                            c.cnpg_storage_size, environment);
+  static const std::regex quantity(R"(^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$)");
+  if (!std::regex_match(c.cnpg_storage_size, quantity)) {
+    throw ConfigError(setting("cnpg-storage-size", "CNPG_STORAGE_SIZE"),
+                      "must be a Kubernetes quantity such as 1Gi or 500Mi, got '" +
+                          c.cnpg_storage_size + "'");
+  }
+  c.cnpg_image = read_string_setting(vm, "cnpg-image", "CNPG_IMAGE", c.cnpg_image, environment);
+  c.kubectl = read_string_setting(vm, "kubectl", "KUBECTL", c.kubectl, environment);
+  if (c.kubectl.empty()) throw ConfigError(setting("kubectl", "KUBECTL"), "must not be empty");
 
   const int needed = c.concurrency + kOwnConnections;
   if (c.database.max_conns < needed) {

@@ -42,6 +42,10 @@ struct WorkerConfig {
   std::string provisioner = "postgres";   // PROVISIONER: postgres or cnpg
   std::string provision_database_url;     // where `postgres` provisions; DATABASE_URL if unset
   std::string secrets_dir = "./secrets";  // where `postgres` writes <secret_name>.json
+  int cnpg_instances = 1;                 // `cnpg`: PostgreSQL instances per Cluster
+  std::string cnpg_storage_size = "1Gi";  // `cnpg`: each instance's volume
+  std::string cnpg_image;                 // `cnpg`: PostgreSQL image; operator's default if empty
+  std::string kubectl = "kubectl";        // `cnpg`: the kubectl binary (PATH lookup)
 };
 
 // Declares every daap-worker flag (database flags included) on `options`.

@@ -86,7 +86,9 @@ TEST(CnpgManifests, ValidateAgainstTheCloudNativePgCrds) {
   const fs::path crds = fs::path(source) / ".." / "shared" / "reference" / "cnpg-crds";
   // shared/ sits beside the checkout (also in CI); without it this test fails rather than skip.
   ASSERT_TRUE(fs::exists(crds)) << "no CloudNativePG CRD schemas at " << crds;
-  const auto manifests = render_manifests(orders(), CnpgProvisionerConfig{});
+  // Non-default settings, so what they render (instances, storage, imageName) is validated too.
+  const CnpgProvisionerConfig config{"kubectl", 3, "20Gi", "ghcr.io/cloudnative-pg/postgresql:16.4"};
+  const auto manifests = render_manifests(orders(), config);
   const auto file = fs::temp_directory_path() / ("daap-cnpg-" + std::to_string(::getpid()));
   write(file, manifests.dump());
   const std::string cmd = "python3 '" + std::string(source) +
@@ -97,6 +99,13 @@ TEST(CnpgManifests, ValidateAgainstTheCloudNativePgCrds) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
 
+  const auto& cluster = manifests["items"][0];
+  EXPECT_EQ(cluster["spec"]["instances"], 3);
+  EXPECT_EQ(cluster["spec"]["storage"]["size"], "20Gi");
+  EXPECT_EQ(cluster["spec"]["imageName"], "ghcr.io/cloudnative-pg/postgresql:16.4");
+  EXPECT_FALSE(render_manifests(orders(), CnpgProvisionerConfig{})["items"][0]["spec"].contains(
+      "imageName"))
+      << "no image configured leaves the operator's default";
   const auto& pooler = manifests["items"][1];
   EXPECT_EQ(pooler["spec"]["pgbouncer"]["poolMode"], "transaction");
   EXPECT_EQ(pooler["spec"]["cluster"]["name"], "orders");

@@ -2,6 +2,8 @@
 // DATABASE_URL is never printed.
 #include <signal.h>
 
+#include <tuple>
+
 #include <gtest/gtest.h>
 
 #include "tests/process/worker_process.h"
@@ -42,6 +44,20 @@ TEST(WorkerConfig, InvalidEnvironmentValueExitsTwoNamingTheVariable) {
       run({}, {{"DATABASE_URL", kUrlWithSecret}, {"POLL_INTERVAL", "soon"}});
   EXPECT_EQ(status, 2);
   EXPECT_NE(output.find("POLL_INTERVAL"), std::string::npos) << output;
+  EXPECT_EQ(lines(output), 1) << output;
+}
+
+TEST(WorkerConfig, ProvisionerSettingsAreCheckedNamingTheSetting) {
+  auto [status, output] = run({}, {{"DATABASE_URL", kUrlWithSecret}, {"PROVISIONER", "aws"}});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(output.find("--provisioner / PROVISIONER"), std::string::npos) << output;
+  std::tie(status, output) =
+      run({"--cnpg-storage-size", "lots"}, {{"DATABASE_URL", kUrlWithSecret}});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(output.find("--cnpg-storage-size / CNPG_STORAGE_SIZE"), std::string::npos) << output;
+  std::tie(status, output) = run({}, {{"DATABASE_URL", kUrlWithSecret}, {"CNPG_INSTANCES", "0"}});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(output.find("CNPG_INSTANCES"), std::string::npos) << output;
   EXPECT_EQ(lines(output), 1) << output;
 }
 

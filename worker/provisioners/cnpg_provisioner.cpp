@@ -142,7 +142,7 @@ nlohmann::json render_manifests(const schema::DatabaseRecord& record,
   schema::validate_namespace(record.namespace_name);
   schema::validate_name(record.cluster_name);
   schema::validate_name(record.pooler_name);
-  const nlohmann::json cluster = {
+  nlohmann::json cluster = {
       {"apiVersion", kApiVersion},
       {"kind", "Cluster"},
       {"metadata",
@@ -153,6 +153,7 @@ nlohmann::json render_manifests(const schema::DatabaseRecord& record,
        {{"instances", config.instances},
         {"storage", {{"size", config.storage_size}}},
         {"bootstrap", {{"initdb", {{"database", "app"}, {"owner", "app"}}}}}}}};
+  if (!config.image.empty()) cluster["spec"]["imageName"] = config.image;
   const nlohmann::json pooler = {{"apiVersion", kApiVersion},
                                  {"kind", "Pooler"},
                                  {"metadata",

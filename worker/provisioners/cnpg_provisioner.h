@@ -15,6 +15,7 @@ struct CnpgProvisionerConfig {
   std::string kubectl = "kubectl";  // looked up on PATH
   int instances = 1;                // PostgreSQL instances per cluster
   std::string storage_size = "1Gi";
+  std::string image;  // spec.imageName; empty leaves the operator's default
 };
 
 // The Cluster and Pooler of `record` as a kubectl List (validated name first).

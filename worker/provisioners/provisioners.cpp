@@ -21,7 +21,8 @@ std::chrono::milliseconds test_delay() {
 
 std::shared_ptr<Provisioner> make(const WorkerConfig& config) {
   if (config.provisioner == "cnpg")
-    return std::make_shared<CnpgProvisioner>(CnpgProvisionerConfig{});
+    return std::make_shared<CnpgProvisioner>(CnpgProvisionerConfig{
+        config.kubectl, config.cnpg_instances, config.cnpg_storage_size, config.cnpg_image});
   return std::make_shared<PostgresProvisioner>(
       PostgresProvisionerConfig{config.provision_database_url, config.secrets_dir, test_delay()});
 }
