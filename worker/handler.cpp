@@ -14,8 +14,10 @@ pqxx::transaction_base& JobContext::transaction() const {
   return *tx_;
 }
 
-void JobContext::throw_if_cancel_requested() const {
-  if (cancel_requested()) throw queue::JobCancelled();
+void JobContext::throw_if_interrupted() const {
+  const auto reason = interrupt_.reason();
+  if (reason == InterruptReason::cancel) throw queue::JobCancelled();
+  if (reason != InterruptReason::none) throw JobInterrupted(reason);
 }
 
 void HandlerRegistry::add(const std::string& kind, Handler handler, bool needs_transaction) {
@@ -25,6 +27,10 @@ void HandlerRegistry::add(const std::string& kind, Handler handler, bool needs_t
 void HandlerRegistry::add(const std::string& kind, Registration registration) {
   if (registration.outside && !registration.needs_transaction) {
     throw std::invalid_argument("job kind '" + kind + "': an outside step needs a transaction");
+  }
+  if (registration.group && (!registration.needs_transaction || registration.outside)) {
+    throw std::invalid_argument("job kind '" + kind +
+                                "': only transactional kinds without an outside step group");
   }
   if (!handlers_.emplace(kind, std::move(registration)).second) {
     throw std::invalid_argument("a handler for job kind '" + kind + "' is already registered");

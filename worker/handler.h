@@ -2,8 +2,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,18 +15,24 @@
 #include <pqxx/pqxx>
 
 #include "queue/job.h"
+#include "worker/interrupt.h"
 
 namespace daap::worker {
+
+// Thrown by a handler that stopped because its job's time limit passed or the worker stopped
+// waiting for it; the runtime decides what happens to the job from the interrupt's reason.
+class JobInterrupted : public std::runtime_error {
+ public:
+  explicit JobInterrupted(InterruptReason reason)
+      : std::runtime_error("interrupted (" + std::string(to_string(reason)) + ")") {}
+};
 
 // One execution of a claimed job, as its handler sees it.
 class JobContext {
  public:
-  JobContext(const queue::Job& job, pqxx::transaction_base* tx,
-             const std::atomic<bool>& cancel_requested, nlohmann::json outside_result = nullptr)
-      : job_(job),
-        tx_(tx),
-        cancel_requested_(cancel_requested),
-        outside_result_(std::move(outside_result)) {}
+  JobContext(const queue::Job& job, pqxx::transaction_base* tx, Interrupt& interrupt,
+             nlohmann::json outside_result = nullptr)
+      : job_(job), tx_(tx), interrupt_(interrupt), outside_result_(std::move(outside_result)) {}
   const queue::Job& job() const { return job_; }
   // What the registration's `outside` step returned (null when it has none).
   const nlohmann::json& outside_result() const { return outside_result_; }
@@ -33,14 +41,18 @@ class JobContext {
   // needs_transaction = false.
   pqxx::transaction_base& transaction() const;
   // Someone asked to cancel this job (daapctl jobs cancel); long handlers should check.
-  bool cancel_requested() const { return cancel_requested_.load(); }
-  // Throws queue::JobCancelled if cancellation was requested.
-  void throw_if_cancel_requested() const;
+  bool cancel_requested() const { return interrupt_.reason() == InterruptReason::cancel; }
+  // Throws queue::JobCancelled if cancellation was requested, JobInterrupted if the job was
+  // interrupted for another reason (its time limit, the end of the shutdown grace period).
+  void throw_if_interrupted() const;
+  // Fired on a cancellation request, at the job's time limit and at the end of the shutdown
+  // grace period: a step that blocks registers an action here that unblocks it.
+  Interrupt& interrupt() const { return interrupt_; }
 
  private:
   const queue::Job& job_;
   pqxx::transaction_base* tx_;
-  const std::atomic<bool>& cancel_requested_;
+  Interrupt& interrupt_;
   nlohmann::json outside_result_;
 };
 
@@ -59,15 +71,26 @@ using OutsideStep = std::function<nlohmann::json(const JobContext&, pqxx::connec
 using OnFailed =
     std::function<void(pqxx::transaction_base&, const queue::Job&, const std::string& error)>;
 
+// How long an attempt may run before it is interrupted and retried, unless the job names its
+// own limit (daap.jobs.timeout).
+inline constexpr std::chrono::milliseconds kDefaultJobTimeout = std::chrono::minutes(5);
+
 struct Registration {
   Handler handler;
   // False for handlers that write nothing to the database: they run without a connection and
   // their completions are committed in groups (many jobs, one statement).
   bool needs_transaction = true;
+  // needs_transaction handlers that only write to the platform database and return within
+  // milliseconds: several of their jobs share one transaction and one commit, each job's
+  // writes and completion still all-or-nothing (the group falls back to one job per
+  // transaction on any error).
+  bool group = false;
   // Optional, needs_transaction only: runs before the job's transaction opens.
   OutsideStep outside{};
   // Optional: see OnFailed.
   OnFailed on_failed{};
+  // The attempt's time limit when the job does not set one.
+  std::chrono::milliseconds timeout = kDefaultJobTimeout;
 };
 
 // Kind -> handler. Filled at start-up, read-only afterwards (so safe to share).

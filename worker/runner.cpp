@@ -75,7 +75,7 @@ level_enum outcome_level(const std::string& outcome) {
 struct Runner::InFlight {
   explicit InFlight(queue::Job j) : job(std::move(j)) {}
   queue::Job job;
-  std::atomic<bool> cancel{false};  // cancellation requested (seen by the heartbeat)
+  Interrupt interrupt;  // cancellation requested (seen by the heartbeat), shutdown
   std::atomic<bool> lost{false};    // the heartbeat found the lease gone
   // Its outcome is being written: a heartbeat that no longer finds it running is seeing that
   // write, not a lost lease.
@@ -232,7 +232,7 @@ int Runner::run() {
     cv_.notify_all();
     const int released = release(leftover, Clock::now() + kReleaseGrace).value_or(0);
     // Only now: a handler that honours it must not get its job cancelled before the release.
-    for (const auto& job : leftover) job->cancel = true;
+    for (const auto& job : leftover) job->interrupt.fire(InterruptReason::shutdown);
     log(level_enum::warn, "shutdown timeout reached: released running jobs, attempt not spent",
         {{"jobs", leftover.size()}, {"released", released}});
     for (const auto& job : leftover) {
@@ -452,7 +452,7 @@ void Runner::execute(const InFlightPtr& job) {
   }
   nlohmann::json result;
   try {
-    result = registration->handler(JobContext(job->job, nullptr, job->cancel));
+    result = registration->handler(JobContext(job->job, nullptr, job->interrupt));
   } catch (...) {
     record_failure(job, Failure::from(std::current_exception()));
     return;
@@ -480,7 +480,7 @@ void Runner::run_in_transaction(const InFlightPtr& job, const Registration& regi
     nlohmann::json outside;
     if (registration.outside) {
       try {
-        outside = registration.outside(JobContext(job->job, nullptr, job->cancel), *conn);
+        outside = registration.outside(JobContext(job->job, nullptr, job->interrupt), *conn);
       } catch (...) {
         failure = Failure::from(std::current_exception());
       }
@@ -490,7 +490,7 @@ void Runner::run_in_transaction(const InFlightPtr& job, const Registration& regi
     nlohmann::json result;
     if (!failure) {
       try {
-        result = registration.handler(JobContext(job->job, &*tx, job->cancel, std::move(outside)));
+        result = registration.handler(JobContext(job->job, &*tx, job->interrupt, std::move(outside)));
       } catch (...) {
         failure = Failure::from(std::current_exception());
       }
@@ -654,7 +654,7 @@ void Runner::heartbeat_loop() {
       }
       for (const auto id : result.cancel_requested) {
         if (const auto it = held_.find(id);
-            it != held_.end() && !it->second->cancel.exchange(true)) {
+            it != held_.end() && it->second->interrupt.fire(InterruptReason::cancel)) {
           cancelled.push_back(id);
         }
       }

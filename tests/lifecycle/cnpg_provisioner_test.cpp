@@ -78,6 +78,7 @@ class CnpgProvisionerTest : public ::testing::Test {
   fs::path dir_;
   std::string old_path_;
   CnpgProvisioner provisioner_{CnpgProvisionerConfig{}};
+  daap::worker::Interrupt interrupt_;
 };
 
 TEST(CnpgManifests, ValidateAgainstTheCloudNativePgCrds) {
@@ -120,14 +121,14 @@ TEST(CnpgManifests, ABadNameIsRejectedBeforeAnythingIsRendered) {
 
 TEST_F(CnpgProvisionerTest, AppliesServerSideThenWaitsUntilTheClusterIsHealthy) {
   cluster_status("Setting up primary", 0);
-  EXPECT_FALSE(provisioner_.provision(orders()).has_value());
+  EXPECT_FALSE(provisioner_.provision(orders(), interrupt_).has_value());
   EXPECT_NE(args().find("apply --server-side"), std::string::npos) << args();
   const auto applied = nlohmann::json::parse(read(dir_ / "applied.json"));
   EXPECT_EQ(applied["items"][0]["kind"], "Cluster");
   EXPECT_EQ(applied["items"][1]["kind"], "Pooler");
 
   cluster_status("Cluster in healthy state", 1);
-  const auto details = provisioner_.provision(orders());
+  const auto details = provisioner_.provision(orders(), interrupt_);
   ASSERT_TRUE(details.has_value());
   EXPECT_EQ(details->host, "orders-pooler.shop.svc");
   EXPECT_EQ(details->port, 5432);
@@ -135,7 +136,7 @@ TEST_F(CnpgProvisionerTest, AppliesServerSideThenWaitsUntilTheClusterIsHealthy) 
 }
 
 TEST_F(CnpgProvisionerTest, DeprovisionDeletesThePoolerAndTheCluster) {
-  provisioner_.deprovision(orders());
+  provisioner_.deprovision(orders(), interrupt_);
   EXPECT_NE(args().find("delete --namespace shop --ignore-not-found "
                         "poolers.postgresql.cnpg.io/orders-pooler "
                         "clusters.postgresql.cnpg.io/orders"),
@@ -146,7 +147,7 @@ TEST_F(CnpgProvisionerTest, DeprovisionDeletesThePoolerAndTheCluster) {
 TEST_F(CnpgProvisionerTest, AKubectlFailureIsAProvisionErrorWithItsMessage) {
   write(dir_ / "fail", "");
   try {
-    provisioner_.provision(orders());
+    provisioner_.provision(orders(), interrupt_);
     FAIL() << "expected a ProvisionError";
   } catch (const ProvisionError& e) {
     EXPECT_EQ(std::string(e.what()), "kubectl apply failed (exit 1): error: clusters is forbidden");

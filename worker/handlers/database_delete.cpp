@@ -45,7 +45,7 @@ nlohmann::json deprovision_outside(provisioners::Provisioner& provisioner,
   if (record.status != schema::DatabaseStatus::deleting) {
     return {{"skipped", schema::to_string(record.status)}};
   }
-  provisioner.deprovision(record);
+  provisioner.deprovision(record, context.interrupt());
   return nlohmann::json::object();
 }
 

@@ -34,7 +34,7 @@ nlohmann::json provision_outside(provisioners::Provisioner& provisioner, const J
   if (record.status != schema::DatabaseStatus::provisioning) {
     return {{"skipped", schema::to_string(record.status)}};
   }
-  const auto details = provisioner.provision(record);
+  const auto details = provisioner.provision(record, context.interrupt());
   if (!details) throw queue::Snooze(kNotReadySnooze);
   return {{"host", details->host}, {"port", details->port}, {"secret_name", details->secret_name}};
 }

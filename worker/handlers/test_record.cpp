@@ -21,7 +21,7 @@ nlohmann::json record(const JobContext& context) {
   const auto until = std::chrono::steady_clock::now() +
                      std::chrono::milliseconds(int_field(job.payload, "sleep_ms"));
   while (std::chrono::steady_clock::now() < until) {
-    context.throw_if_cancel_requested();
+    context.throw_if_interrupted();
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
         std::chrono::milliseconds(20), until - std::chrono::steady_clock::now()));
   }

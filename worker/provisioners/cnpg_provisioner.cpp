@@ -170,7 +170,8 @@ nlohmann::json render_manifests(const schema::DatabaseRecord& record,
 
 CnpgProvisioner::CnpgProvisioner(CnpgProvisionerConfig config) : config_(std::move(config)) {}
 
-ProvisionResult CnpgProvisioner::provision(const schema::DatabaseRecord& record) {
+ProvisionResult CnpgProvisioner::provision(const schema::DatabaseRecord& record,
+                                              Interrupt& /*interrupt*/) {
   const auto manifests = render_manifests(record, config_);
   kubectl(
       config_.kubectl,
@@ -192,7 +193,8 @@ ProvisionResult CnpgProvisioner::provision(const schema::DatabaseRecord& record)
                                    record.cluster_name + "-app"};
 }
 
-void CnpgProvisioner::deprovision(const schema::DatabaseRecord& record) {
+void CnpgProvisioner::deprovision(const schema::DatabaseRecord& record,
+                                       Interrupt& /*interrupt*/) {
   schema::validate_name(record.cluster_name);
   schema::validate_name(record.pooler_name);
   schema::validate_namespace(record.namespace_name);

@@ -26,9 +26,9 @@ class CnpgProvisioner : public Provisioner {
  public:
   explicit CnpgProvisioner(CnpgProvisionerConfig config);
   // Applies the manifests (idempotent), then nullopt until the cluster is healthy.
-  ProvisionResult provision(const schema::DatabaseRecord& record) override;
+  ProvisionResult provision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
   // Deletes the Pooler and the Cluster (CloudNativePG removes the app secret with it).
-  void deprovision(const schema::DatabaseRecord& record) override;
+  void deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
 
  private:
   CnpgProvisionerConfig config_;

@@ -165,7 +165,8 @@ std::string secret_name_for(const std::string& record_name) {
 PostgresProvisioner::PostgresProvisioner(PostgresProvisionerConfig config)
     : config_(std::move(config)) {}
 
-ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& record) {
+ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& record,
+                                              Interrupt& /*interrupt*/) {
   const std::string name = role_name_for(record.name);  // validates before any SQL
   const std::string secret_name = secret_name_for(record.name);
   const auto path = secret_path(config_.secrets_dir, secret_name);
@@ -205,7 +206,8 @@ ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& rec
   return schema::ConnectionDetails{host, port, secret_name};
 }
 
-void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record) {
+void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record,
+                                       Interrupt& /*interrupt*/) {
   const std::string name = role_name_for(record.name);
   const auto path = secret_path(config_.secrets_dir, secret_name_for(record.name));
 

@@ -24,8 +24,8 @@ std::string secret_name_for(const std::string& record_name);
 class PostgresProvisioner : public Provisioner {
  public:
   explicit PostgresProvisioner(PostgresProvisionerConfig config);
-  ProvisionResult provision(const schema::DatabaseRecord& record) override;
-  void deprovision(const schema::DatabaseRecord& record) override;
+  ProvisionResult provision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
+  void deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
 
  private:
   PostgresProvisionerConfig config_;
