@@ -7,12 +7,22 @@
 namespace daap::queue {
 namespace {
 
+// A jsonb column as JSON. PostgreSQL's numbers are arbitrary precision and JSON's in C++ are
+// doubles: a value that does not fit (1e400) is shown as its text, so that every row that
+// exists can be listed, shown, cancelled and retried.
+nlohmann::json read_json(const pqxx::field& field) {
+  if (field.is_null()) return nullptr;
+  auto value = nlohmann::json::parse(field.view(), nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return std::string(field.view());
+  return value;
+}
+
 JobRow to_job_row(const pqxx::row& row) {
   JobRow j;
   j.id = row["id"].as<JobId>();
   j.kind = row["kind"].as<std::string>();
   j.queue = row["queue"].as<std::string>();
-  j.payload = nlohmann::json::parse(row["payload"].view());
+  j.payload = read_json(row["payload"]);
   j.state = parse_job_state(row["state"].view());
   j.priority = row["priority"].as<int>();
   j.attempt = row["attempt"].as<int>();
@@ -27,9 +37,9 @@ JobRow to_job_row(const pqxx::row& row) {
   j.unique_key = row["unique_key"].get<std::string>();
   j.database_id = row["database_id"].get<std::string>();
   j.cancel_requested_at = row["cancel_requested_at"].get<std::string>();
-  j.errors = nlohmann::json::parse(row["errors"].view());
-  j.result = row["result"].is_null() ? nlohmann::json(nullptr)
-                                     : nlohmann::json::parse(row["result"].view());
+  j.timeout = row["timeout"].get<std::string>();
+  j.errors = read_json(row["errors"]);
+  j.result = read_json(row["result"]);
   return j;
 }
 
@@ -67,7 +77,7 @@ std::vector<JobRow> list_jobs(pqxx::transaction_base& tx, const JobFilter& filte
 
 JobState cancel_job(pqxx::transaction_base& tx, JobId id) {
   auto r = tx.exec(sql::cancel_job, pqxx::params{id});
-  if (!r.empty()) return parse_job_state(r.one_field().view());
+  if (!r.empty()) return parse_job_state(r[0][0].view());
   const auto state = current(tx, id)["state"].as<std::string>();
   throw WrongJobState(job_text(id) + " is " + state +
                       ": only available or running jobs can be cancelled");

@@ -52,6 +52,10 @@ void check(const NewJob& job, const std::string& prefix) {
   if (job.unique_key && job.unique_key->empty()) {
     bad("unique_key must be null or a non-empty text");
   }
+  if (job.timeout && (*job.timeout < std::chrono::seconds(1) || *job.timeout > std::chrono::hours(24 * 30))) {
+    bad("timeout must be between 1 second and 30 days, got " + std::to_string(job.timeout->count()) +
+        " ms");
+  }
 }
 
 template <typename F>
@@ -73,11 +77,13 @@ JobId enqueue(pqxx::transaction_base& tx, const NewJob& job) {
   check(job, "daap.enqueue: ");
   std::optional<std::string> run_at;
   if (job.run_at) run_at = to_timestamptz_text(*job.run_at);
+  std::optional<std::int64_t> timeout_ms;
+  if (job.timeout) timeout_ms = job.timeout->count();
   return translating_sql_errors([&] {
     return tx
         .exec(sql::enqueue_job,
               pqxx::params{job.kind, job.payload.dump(), job.queue, job.priority, run_at,
-                           job.max_attempts, job.unique_key, job.database_id})
+                           job.max_attempts, job.unique_key, job.database_id, timeout_ms})
         .one_field()
         .as<JobId>();
   });
@@ -97,6 +103,7 @@ std::vector<JobId> enqueue_many(pqxx::transaction_base& tx, const std::vector<Ne
     if (job.run_at) j["run_at"] = to_timestamptz_text(*job.run_at);
     if (job.unique_key) j["unique_key"] = *job.unique_key;
     if (job.database_id) j["database_id"] = *job.database_id;
+    if (job.timeout) j["timeout"] = std::to_string(job.timeout->count()) + " milliseconds";
     array.push_back(std::move(j));
   }
   return translating_sql_errors([&] {

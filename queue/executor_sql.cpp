@@ -7,15 +7,11 @@
 #include <unordered_set>
 
 #include "queue/errors.h"
+#include "queue/plans.h"
 #include "queue/queries.h"
 
 namespace daap::queue {
 namespace {
-
-Clock::time_point from_epoch_us(std::int64_t us) {
-  return Clock::time_point(
-      std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(us)));
-}
 
 std::string lease_text(const JobLease& lease) {
   return "job " + std::to_string(lease.id) + " (worker " + lease.worker_id + ", attempt " +
@@ -38,46 +34,76 @@ LeaseArrays to_arrays(const std::vector<JobLease>& leases) {
   return a;
 }
 
+// One claimed row. Its lease (id, attempt) always reads; anything else that does not (a payload
+// number beyond a double, a value a handler could never use) marks the job unreadable, so that
+// it fails alone instead of failing the claim of every worker.
+Job read_claimed(const pqxx::row& row, const std::string& worker_id) {
+  Job job;
+  job.id = row["id"].as<JobId>();
+  job.attempt = row["attempt"].as<int>();
+  job.worker_id = worker_id;
+  try {
+    job.kind = row["kind"].as<std::string>();
+    job.queue = row["queue"].as<std::string>();
+    job.priority = row["priority"].as<int>();
+    job.max_attempts = row["max_attempts"].as<int>();
+    job.run_at = row["run_at"].as<std::string>();
+    job.database_id = row["database_id"].get<std::string>();
+    job.unique_key = row["unique_key"].get<std::string>();
+    if (const auto ms = row["timeout_ms"].get<std::int64_t>()) {
+      job.timeout = std::chrono::milliseconds(*ms);
+    }
+    job.payload = nlohmann::json::parse(row["payload"].view());
+  } catch (const std::exception& e) {
+    job.unreadable = std::string("the job's row cannot be read: ") + e.what();
+  }
+  return job;
+}
+
+// JSON text a jsonb column takes: a string that is not valid UTF-8 (a handler's result built from
+// raw bytes) has its bad bytes replaced instead of failing the completion.
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::optional<std::string> result_text(const nlohmann::json& result) {
   if (result.is_null()) return std::nullopt;
-  return result.dump();
+  return json_text(result);
 }
 
 }  // namespace
 
-std::vector<Job> claim(pqxx::connection& conn, const std::string& worker_id,
-                       const std::vector<std::string>& queues, int limit,
-                       std::chrono::milliseconds lease) {
-  if (limit <= 0 || queues.empty()) return {};
+std::vector<Job> claim(pqxx::connection& conn, const ClaimRequest& request) {
+  if (request.limit <= 0 || request.queues.empty()) return {};
+  std::vector<std::optional<int>> after_priority;
+  std::vector<std::optional<std::string>> after_run_at;
+  std::vector<std::optional<JobId>> after_id;
+  for (std::size_t i = 0; i < request.queues.size(); ++i) {
+    const auto* at = i < request.after.size() && request.after[i] ? &*request.after[i] : nullptr;
+    after_priority.push_back(at ? std::optional<int>(at->priority) : std::nullopt);
+    after_run_at.push_back(at ? std::optional<std::string>(at->run_at) : std::nullopt);
+    after_id.push_back(at ? std::optional<JobId>(at->id) : std::nullopt);
+  }
   std::vector<Job> jobs;
   pqxx::work tx(conn, "claim");
   // A claim need not wait for its WAL flush: if the server crashes before it is durable, the
   // jobs are simply available again with the attempt unspent. Any later synchronous commit
   // (a completion) flushes the WAL up to it first, so no job finishes on a lost claim.
   tx.exec("SET LOCAL synchronous_commit = off");
-  for (const auto& row :
-       tx.exec(sql::claim_jobs, pqxx::params{worker_id, queues, limit, lease.count()})) {
-    Job job;
-    job.id = row["id"].as<JobId>();
-    job.kind = row["kind"].as<std::string>();
-    job.queue = row["queue"].as<std::string>();
-    job.payload = nlohmann::json::parse(row["payload"].view());
-    job.priority = row["priority"].as<int>();
-    job.attempt = row["attempt"].as<int>();
-    job.max_attempts = row["max_attempts"].as<int>();
-    job.run_at = from_epoch_us(row["run_at_us"].as<std::int64_t>());
-    job.created_at = from_epoch_us(row["created_at_us"].as<std::int64_t>());
-    job.database_id = row["database_id"].get<std::string>();
-    job.unique_key = row["unique_key"].get<std::string>();
-    job.worker_id = worker_id;
-    jobs.push_back(std::move(job));
-  }
+  const auto rows =
+      tx.exec(sql::claim_jobs,
+              pqxx::params{request.worker_id, request.queues, request.limit,
+                           request.lease.count(), after_priority, after_run_at, after_id});
   tx.commit();
-  // UPDATE ... RETURNING does not keep the subselect's order.
-  std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
-    return std::tie(a.priority, a.run_at, a.id) < std::tie(b.priority, b.run_at, b.id);
-  });
+  jobs.reserve(rows.size());
+  for (const auto& row : rows) jobs.push_back(read_claimed(row, request.worker_id));
   return jobs;
+}
+
+std::vector<Job> claim(pqxx::connection& conn, const std::string& worker_id,
+                       const std::vector<std::string>& queues, int limit,
+                       std::chrono::milliseconds lease) {
+  return claim(conn, ClaimRequest{worker_id, queues, limit, lease, {}});
 }
 
 void complete(pqxx::transaction_base& tx, const JobLease& lease, const nlohmann::json& result) {
@@ -95,11 +121,12 @@ std::vector<JobId> complete_many(pqxx::transaction_base& tx, const std::vector<J
                                 std::to_string(results.size()) + " results");
   }
   if (leases.empty()) return {};
+  prefer_index_plans(tx);
   auto a = to_arrays(leases);
   nlohmann::json all = results;
   std::vector<JobId> ids;
   for (const auto& row :
-       tx.exec(sql::complete_jobs, pqxx::params{a.ids, a.workers, a.attempts, all.dump()})) {
+       tx.exec(sql::complete_jobs, pqxx::params{a.ids, a.workers, a.attempts, json_text(all)})) {
     ids.push_back(row[0].as<JobId>());
   }
   return ids;
@@ -134,6 +161,7 @@ bool snooze(pqxx::transaction_base& tx, const JobLease& lease, std::chrono::mill
 
 int release(pqxx::transaction_base& tx, const std::vector<JobLease>& leases) {
   if (leases.empty()) return 0;
+  prefer_index_plans(tx);
   auto a = to_arrays(leases);
   return static_cast<int>(
       tx.exec(sql::release_jobs, pqxx::params{a.ids, a.workers, a.attempts}).size());
@@ -143,6 +171,7 @@ HeartbeatResult heartbeat(pqxx::transaction_base& tx, const std::vector<JobLease
                           std::chrono::milliseconds lease) {
   HeartbeatResult out;
   if (leases.empty()) return out;
+  prefer_index_plans(tx);
   auto a = to_arrays(leases);
   std::unordered_set<JobId> held;
   for (const auto& row :

@@ -13,9 +13,23 @@
 
 namespace daap::queue {
 
-// Claims up to `limit` available jobs whose run_at has come, from `queues`, ordered by
-// priority, run_at, id, skipping rows other workers have locked. Sets them running, spends an
-// attempt, records `worker_id` and a lease of `lease` from now. Commits on its own.
+// What a worker asks of one claim.
+struct ClaimRequest {
+  std::string worker_id;
+  std::vector<std::string> queues;  // claimed from in this order
+  int limit = 0;
+  std::chrono::milliseconds lease{0};
+  // Per queue (same order, may be shorter): where this worker's previous claim there stopped.
+  std::vector<std::optional<ClaimPosition>> after;
+};
+
+// Claims up to `limit` available jobs whose run_at has come (daap.claim_jobs: from each queue in
+// turn, by priority, run_at, id, skipping rows other workers have locked, starting after the
+// given positions). Sets them running, spends an attempt, records the worker and the lease.
+// Commits on its own, without waiting for the WAL flush. A row that cannot be read comes back
+// with Job::unreadable set instead of failing the claim.
+std::vector<Job> claim(pqxx::connection& conn, const ClaimRequest& request);
+// The same without positions.
 std::vector<Job> claim(pqxx::connection& conn, const std::string& worker_id,
                        const std::vector<std::string>& queues, int limit,
                        std::chrono::milliseconds lease);
@@ -25,7 +39,8 @@ std::vector<Job> claim(pqxx::connection& conn, const std::string& worker_id,
 void complete(pqxx::transaction_base& tx, const JobLease& lease, const nlohmann::json& result);
 
 // Completes many jobs in one statement (grouped commit for handlers that did not write);
-// returns the ids whose fence held.
+// returns the ids whose fence held. Like heartbeat() and release(), it prefers index plans for
+// the rest of `tx` (queue/plans.h), so that it finds its rows by primary key on any table.
 std::vector<JobId> complete_many(pqxx::transaction_base& tx, const std::vector<JobLease>& leases,
                                  const std::vector<nlohmann::json>& results);
 

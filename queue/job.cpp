@@ -58,6 +58,7 @@ nlohmann::json to_json(const JobRow& row) {
       {"unique_key", optional_json(row.unique_key)},
       {"database_id", optional_json(row.database_id)},
       {"cancel_requested_at", optional_json(row.cancel_requested_at)},
+      {"timeout", optional_json(row.timeout)},
   };
 }
 

@@ -32,31 +32,4 @@ int prune_stale_workers(pqxx::transaction_base& tx, std::chrono::milliseconds st
       tx.exec(sql::prune_stale_workers, pqxx::params{stale_after.count()}).affected_rows());
 }
 
-LeaderElector::LeaderElector(pqxx::connection& conn) : conn_(conn) {}
-
-bool LeaderElector::try_lead() {
-  try {
-    pqxx::nontransaction tx(conn_, "leader election");
-    // A leader re-checks that its session still holds the lock rather than taking it again
-    // (advisory locks stack, and one unlock must release it).
-    const auto query = leader_ ? sql::holds_advisory_lock : sql::try_advisory_lock;
-    leader_ = tx.exec(query, pqxx::params{kLockKey}).one_field().as<bool>();
-  } catch (const pqxx::failure&) {
-    // A broken connection has lost the lock with its session: the caller reconnects.
-    leader_ = false;
-  }
-  return leader_;
-}
-
-void LeaderElector::resign() {
-  if (!leader_) return;
-  leader_ = false;
-  try {
-    pqxx::nontransaction tx(conn_, "leader resign");
-    tx.exec(sql::advisory_unlock, pqxx::params{kLockKey});
-  } catch (const pqxx::failure&) {
-    // The session is gone, and its lock with it.
-  }
-}
-
 }  // namespace daap::queue

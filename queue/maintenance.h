@@ -1,4 +1,4 @@
-// Maintenance passes, run by the elected leader only; each runOnce-style function does one
+// Maintenance passes, run by the maintenance leader only (queue/leadership.h); each runOnce-style function does one
 // bounded pass in the caller's transaction and is tested directly.
 #pragma once
 
@@ -31,22 +31,5 @@ int prune_finished_jobs(pqxx::transaction_base& tx, std::chrono::milliseconds su
 
 // Deletes workers rows whose heartbeat is older than `stale_after`. Returns how many.
 int prune_stale_workers(pqxx::transaction_base& tx, std::chrono::milliseconds stale_after);
-
-// Leader election with a session advisory lock on a dedicated connection: whoever holds it is
-// the maintenance leader; it is released when that connection ends (crash included).
-class LeaderElector {
- public:
-  explicit LeaderElector(pqxx::connection& conn);
-  // Tries to become (or confirms being) leader; false when another session holds the lock.
-  bool try_lead();
-  bool is_leader() const { return leader_; }
-  // Gives leadership up (shutdown).
-  void resign();
-  static constexpr std::int64_t kLockKey = 0x4441'4150'4d41'494e;  // "DAAPMAIN"
-
- private:
-  pqxx::connection& conn_;
-  bool leader_ = false;
-};
 
 }  // namespace daap::queue

@@ -8,6 +8,7 @@ SELECT id, kind, queue, payload, state, priority, attempt, max_attempts,
        to_jsonb(lease_expires_at) #>> '{}' AS lease_expires_at,
        last_error, unique_key, database_id,
        to_jsonb(cancel_requested_at) #>> '{}' AS cancel_requested_at,
+       timeout::text AS timeout,
        errors, result
   FROM daap.jobs
  WHERE id = $1
