@@ -12,6 +12,8 @@ std::string_view to_string(InterruptReason reason) {
       return "cancel";
     case InterruptReason::timeout:
       return "timeout";
+    case InterruptReason::lease_lost:
+      return "lease lost";
     case InterruptReason::shutdown:
       return "shutdown";
   }

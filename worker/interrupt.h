@@ -1,5 +1,5 @@
-// Stopping one job's work from another thread: a cancellation request, its time limit, or the
-// end of the shutdown grace period. Blocking steps (a statement on a provisioning target, a
+// Stopping one job's work from another thread: a cancellation request, its time limit, its lease
+// lost to another replica, or the end of the shutdown grace period. Blocking steps (a statement on a provisioning target, a
 // kubectl child) register an action that unblocks them; firing runs those actions at once.
 #pragma once
 
@@ -12,7 +12,7 @@
 namespace daap::worker {
 
 // Why a job's work was interrupted; the first reason wins.
-enum class InterruptReason { none, cancel, timeout, shutdown };
+enum class InterruptReason { none, cancel, timeout, lease_lost, shutdown };
 std::string_view to_string(InterruptReason reason);
 
 class Interrupt {

@@ -71,6 +71,11 @@ void add_worker_options(po::options_description& options) {
   options.add_options()(
       "concurrency", value("N"),
       help("jobs run at once (threads)", "CONCURRENCY", std::to_string(d.concurrency)).c_str())(
+      "prefetch", value("N"),
+      help("at most this many jobs claimed ahead of the executors (claims size themselves to "
+           "about 50 ms of work; 0: only as many as executors are idle)",
+           "PREFETCH", std::to_string(d.prefetch))
+          .c_str())(
       "queues", value("LIST"),
       help("comma-separated queues to take jobs from", "QUEUES", "default").c_str())(
       "poll-interval", value("DURATION"),
@@ -178,6 +183,7 @@ WorkerConfig read_worker_config(const po::variables_map& vm, Environment environ
   c.database = read_database_config(vm, environment);
   c.concurrency = read_int_setting(vm, "concurrency", "CONCURRENCY", c.concurrency, 1,
                                    kMaxConcurrency, environment);
+  c.prefetch = read_int_setting(vm, "prefetch", "PREFETCH", c.prefetch, 0, 10000, environment);
   c.queues = split_queues(read_string_setting(vm, "queues", "QUEUES", "default", environment));
   c.poll_interval = positive_duration(vm, "poll-interval", "POLL_INTERVAL", c.poll_interval,
                                       milliseconds(10), environment);
@@ -252,7 +258,7 @@ WorkerConfig read_worker_config(const po::variables_map& vm, Environment environ
                       "--concurrency " + std::to_string(c.concurrency) + " needs at least " +
                           std::to_string(needed) + " (" + std::to_string(c.concurrency) +
                           " job slots + " + std::to_string(kOwnConnections) +
-                          " for claiming, heartbeats and /readyz), got " +
+                          " for claiming, completions, heartbeats, maintenance and /readyz), got " +
                           std::to_string(c.database.max_conns));
   }
   return c;
@@ -265,6 +271,7 @@ nlohmann::json describe(const WorkerConfig& c) {
       {"db_max_conns", c.database.max_conns},
       {"db_min_conns", c.database.min_conns},
       {"concurrency", c.concurrency},
+      {"prefetch", c.prefetch},
       {"queues", c.queues},
       {"poll_interval", format_duration(c.poll_interval)},
       {"lease_duration", format_duration(c.lease_duration)},

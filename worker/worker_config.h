@@ -21,12 +21,14 @@ struct HttpAddress {
   int port = 8080;
 };
 
-// Connections the worker needs besides one per job slot: claiming, heartbeats and /readyz.
-inline constexpr int kOwnConnections = 3;
+// Connections the worker's pool needs besides one per job slot: claiming, grouped completions,
+// heartbeats, maintenance and /readyz.
+inline constexpr int kOwnConnections = 5;
 
 struct WorkerConfig {
   DatabaseConfig database;
   int concurrency = 10;
+  int prefetch = 1000;  // jobs claimed ahead of the executors, at most
   std::vector<std::string> queues = {"default"};
   std::chrono::milliseconds poll_interval = std::chrono::seconds(1);
   std::chrono::milliseconds lease_duration = std::chrono::seconds(30);

@@ -111,13 +111,13 @@ class ComposeFile(unittest.TestCase):
         self.assertGreater(dc.seconds(w["stop_grace_period"]),
                            dc.seconds(w["environment"]["SHUTDOWN_TIMEOUT"]))
 
-    def test_pool_holds_concurrency_plus_three_and_the_documented_scale_fits(self):
+    def test_pool_holds_concurrency_plus_five_and_the_documented_scale_fits(self):
         env = self.services["worker"]["environment"]
         max_conns = int(env["DB_MAX_CONNS"])
-        self.assertGreaterEqual(max_conns, int(env["CONCURRENCY"]) + 3)
-        # Each replica also keeps a LISTEN and a maintenance connection outside its pool;
-        # leave 10 for daapctl, psql and superuser_reserved_connections.
-        self.assertLessEqual(DOCUMENTED_SCALE * (max_conns + 2) + 10, POSTGRES_MAX_CONNECTIONS)
+        self.assertGreaterEqual(max_conns, int(env["CONCURRENCY"]) + 5)
+        # Each replica also keeps a LISTEN connection outside its pool; leave 10 for daapctl,
+        # psql and superuser_reserved_connections.
+        self.assertLessEqual(DOCUMENTED_SCALE * (max_conns + 1) + 10, POSTGRES_MAX_CONNECTIONS)
 
     def test_scaling_is_documented(self):
         with open(FILE) as f:

@@ -89,9 +89,9 @@ class RenderedKustomization(unittest.TestCase):
         refs = [e["configMapRef"]["name"] for e in c.get("envFrom", []) if "configMapRef" in e]
         self.assertEqual(refs, [self.one("ConfigMap")["metadata"]["name"]])
 
-    def test_pool_holds_concurrency_plus_three(self):
+    def test_pool_holds_concurrency_plus_five(self):
         cfg = self.config()
-        self.assertGreaterEqual(int(cfg["DB_MAX_CONNS"]), int(cfg["CONCURRENCY"]) + 3)
+        self.assertGreaterEqual(int(cfg["DB_MAX_CONNS"]), int(cfg["CONCURRENCY"]) + 5)
         self.assertEqual(cfg["PROVISIONER"], "cnpg")
 
     def test_database_url_comes_from_the_same_secret_for_worker_and_migration(self):

@@ -259,8 +259,9 @@ TEST(PgBouncerTransactionPooling, TwoPollOnlyWorkersCompleteEveryJob) {
   std::vector<std::unique_ptr<WorkerProcess>> workers;
   for (int i = 0; i < 2; ++i) {
     workers.push_back(std::make_unique<WorkerProcess>(
+        // No claim-ahead: claims sized to idle executors, so that both workers share the jobs.
         std::vector<std::string>{"--poll-only", "--poll-interval", "100ms", "--http-addr", "off",
-                                 "--worker-id", "bounced-" + std::to_string(i)},
+                                 "--prefetch", "0", "--worker-id", "bounced-" + std::to_string(i)},
         env));
   }
   // Both are up (registered through the pooler) before the jobs arrive, so both take part.

@@ -26,8 +26,8 @@ class AdminTest : public daap::test::RollbackTest {
   JobId add(const std::string& kind = "noop") { return add(NewJob{.kind = kind}); }
   // The worker's claim statement, inside the test's transaction.
   JobLease claim_in_tx(JobId expected, const std::string& worker = "w1") {
-    auto row = tx().exec(sql::claim_jobs,
-                         pqxx::params{worker, std::vector<std::string>{"default"}, 1, 30000})
+    auto row = tx().exec("SELECT * FROM daap.claim_jobs($1, $2, 1, 30000)",
+                         pqxx::params{worker, std::vector<std::string>{"default"}})
                    .one_row();
     EXPECT_EQ(row["id"].as<JobId>(), expected);
     return {row["id"].as<JobId>(), worker, row["attempt"].as<int>()};

@@ -21,7 +21,7 @@
 #include "worker/metrics.h"
 #include "worker/pool.h"
 #include "worker/provisioners/provisioners.h"
-#include "worker/runner.h"
+#include "worker/runtime/runner.h"
 #include "worker/worker_config.h"
 
 namespace po = boost::program_options;
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   pool_config.acquire_timeout = std::chrono::seconds(10);
   daap::worker::ConnectionPool pool(pool_config);
   daap::worker::Metrics metrics;
-  daap::worker::Runner runner(config, handlers, pool, metrics);
+  daap::worker::runtime::Runner runner(config, handlers, pool, metrics);
 
   std::unique_ptr<daap::worker::HttpServer> http;
   if (config.http.enabled) {

@@ -11,7 +11,7 @@ namespace daap::worker::handlers {
 namespace {
 
 schema::NewDatabase parse(const nlohmann::json& payload) {
-  require_object(payload);
+  reject_unknown_fields(payload, {"name", "owner_team", "purpose", "namespace"});
   schema::NewDatabase request;
   request.name = required_string(payload, "name");
   request.owner_team = required_string(payload, "owner_team");
@@ -49,7 +49,11 @@ queue::JobId enqueue_provision(pqxx::transaction_base& tx, const std::string& da
 }
 
 void register_database_create(HandlerRegistry& registry) {
-  registry.add("database.create", create_database);
+  Registration registration;
+  registration.handler = create_database;
+  registration.group = true;
+  registration.timeout = std::chrono::minutes(1);
+  registry.add("database.create", std::move(registration));
 }
 
 }  // namespace daap::worker::handlers

@@ -13,6 +13,7 @@ namespace {
 
 nlohmann::json delete_database(const JobContext& context) {
   const auto& job = context.job();
+  reject_unknown_fields(job.payload, {"database_id"});
   const auto id = database_id(job.payload);
   auto& tx = context.transaction();
   try {
@@ -32,6 +33,7 @@ nlohmann::json delete_database(const JobContext& context) {
 
 nlohmann::json deprovision_outside(provisioners::Provisioner& provisioner,
                                    const JobContext& context, pqxx::connection& conn) {
+  reject_unknown_fields(context.job().payload, {"database_id"});
   const auto id = database_id(context.job().payload);
   schema::DatabaseRecord record;
   {
@@ -67,9 +69,14 @@ nlohmann::json deprovision_commit(const JobContext& context) {
 
 void register_database_delete(HandlerRegistry& registry,
                               std::shared_ptr<provisioners::Provisioner> provisioner) {
-  registry.add("database.delete", delete_database);
+  Registration deletion;
+  deletion.handler = delete_database;
+  deletion.group = true;
+  deletion.timeout = std::chrono::minutes(1);
+  registry.add("database.delete", std::move(deletion));
   Registration registration;
   registration.handler = deprovision_commit;
+  registration.timeout = kProvisioningTimeout;
   registration.outside = [provisioner](const JobContext& context, pqxx::connection& conn) {
     return deprovision_outside(*provisioner, context, conn);
   };

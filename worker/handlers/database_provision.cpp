@@ -29,6 +29,7 @@ schema::DatabaseRecord read_record(pqxx::connection& conn, const std::string& id
 
 nlohmann::json provision_outside(provisioners::Provisioner& provisioner, const JobContext& context,
                                  pqxx::connection& conn) {
+  reject_unknown_fields(context.job().payload, {"database_id"});
   const auto record = read_record(conn, database_id(context.job().payload));
   // Already ready (a completed earlier run) or moved on: nothing to make.
   if (record.status != schema::DatabaseStatus::provisioning) {
@@ -80,6 +81,7 @@ void register_database_provision(HandlerRegistry& registry,
     return provision_outside(*provisioner, context, conn);
   };
   registration.on_failed = provision_failed;
+  registration.timeout = kProvisioningTimeout;
   registry.add("database.provision", std::move(registration));
 }
 

@@ -8,6 +8,7 @@
 #include "schema/database_repository.h"
 #include "schema/errors.h"
 #include "worker/handlers/handlers.h"
+#include "worker/handlers/payload.h"
 
 namespace daap::worker::handlers {
 namespace {
@@ -18,32 +19,10 @@ struct UpdateRequest {
   std::optional<std::string> purpose;
 };
 
-std::string json_type(const nlohmann::json& value) { return value.type_name(); }
-
-std::optional<std::string> optional_string(const nlohmann::json& payload, const char* field) {
-  const auto it = payload.find(field);
-  if (it == payload.end()) return std::nullopt;
-  if (!it->is_string()) {
-    throw queue::PermanentError(std::string("payload field '") + field +
-                                "' must be a string, got " + json_type(*it));
-  }
-  return it->get<std::string>();
-}
-
 UpdateRequest parse(const nlohmann::json& payload) {
-  if (!payload.is_object()) {
-    throw queue::PermanentError("payload must be a JSON object, got " + json_type(payload));
-  }
+  reject_unknown_fields(payload, {"database_id", "owner_team", "purpose"});
   UpdateRequest request;
-  const auto id = payload.find("database_id");
-  if (id == payload.end()) {
-    throw queue::PermanentError("payload field 'database_id' is required (a UUID string)");
-  }
-  if (!id->is_string() || !schema::is_uuid(id->get<std::string>())) {
-    throw queue::PermanentError("payload field 'database_id' must be a UUID string, got " +
-                                id->dump());
-  }
-  request.database_id = id->get<std::string>();
+  request.database_id = database_id(payload);
   request.owner_team = optional_string(payload, "owner_team");
   request.purpose = optional_string(payload, "purpose");
   if (!request.owner_team && !request.purpose) {
@@ -68,7 +47,11 @@ nlohmann::json update_database(const JobContext& context) {
 }  // namespace
 
 void register_database_update(HandlerRegistry& registry) {
-  registry.add("database.update", update_database);
+  Registration registration;
+  registration.handler = update_database;
+  registration.group = true;
+  registration.timeout = std::chrono::minutes(1);
+  registry.add("database.update", std::move(registration));
 }
 
 }  // namespace daap::worker::handlers

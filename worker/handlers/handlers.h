@@ -1,6 +1,7 @@
 // The job kinds this worker executes.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -8,6 +9,10 @@
 #include "worker/provisioners/provisioner.h"
 
 namespace daap::worker::handlers {
+
+// The default time limit of one provisioning or deprovisioning attempt (a CloudNativePG cluster
+// that is still starting snoozes instead of holding its attempt).
+inline constexpr std::chrono::minutes kProvisioningTimeout(15);
 
 // noop and the database.* kinds (provisioning through `provisioner`); test.record too when
 // the environment has DAAP_TEST_HANDLERS=1.
@@ -39,7 +44,8 @@ queue::JobId enqueue_provision(pqxx::transaction_base& tx, const std::string& da
 
 // test.record (tests only): payload {sleep_ms?, fail_times?}; inserts (job_id, attempt) into
 // the table test_effects that the test created, in the job's transaction, then sleeps
-// sleep_ms, then fails while attempt <= fail_times.
+// sleep_ms, then fails while attempt <= fail_times. test.record_grouped: the same, run in
+// groups of several jobs per transaction.
 void register_test_handlers(HandlerRegistry& registry);
 
 }  // namespace daap::worker::handlers

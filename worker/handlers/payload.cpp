@@ -12,6 +12,23 @@ void require_object(const nlohmann::json& payload) {
   }
 }
 
+void reject_unknown_fields(const nlohmann::json& payload, std::initializer_list<const char*> known) {
+  require_object(payload);
+  for (const auto& [field, value] : payload.items()) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || field == k;
+    if (ok) continue;
+    std::string accepted;
+    for (const char* k : known) accepted += (accepted.empty() ? "" : ", ") + std::string(k);
+    std::string shown;
+    for (const char c : field.substr(0, 64)) {
+      shown += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    }
+    throw queue::PermanentError("payload field '" + shown + "' is not known (accepted: " +
+                                accepted + ")");
+  }
+}
+
 std::optional<std::string> optional_string(const nlohmann::json& payload, const char* field) {
   const auto it = payload.find(field);
   if (it == payload.end()) return std::nullopt;

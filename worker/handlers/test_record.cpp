@@ -1,5 +1,5 @@
-// test.record: a hidden kind for the process tests (enabled by DAAP_TEST_HANDLERS=1). Its
-// row in test_effects shows how many times a job's effect committed.
+// test.record and test.record_grouped: hidden kinds for the process tests (enabled by
+// DAAP_TEST_HANDLERS=1). A job's rows in test_effects show how many times its effect committed.
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -35,6 +35,13 @@ nlohmann::json record(const JobContext& context) {
 
 }  // namespace
 
-void register_test_handlers(HandlerRegistry& registry) { registry.add("test.record", record); }
+void register_test_handlers(HandlerRegistry& registry) {
+  registry.add("test.record", record);
+  // The same effect for the grouped path: several jobs per transaction (no sleeping there).
+  Registration grouped;
+  grouped.handler = record;
+  grouped.group = true;
+  registry.add("test.record_grouped", std::move(grouped));
+}
 
 }  // namespace daap::worker::handlers

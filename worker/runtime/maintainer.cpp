@@ -1,0 +1,104 @@
+#include "worker/runtime/maintainer.h"
+
+#include <algorithm>
+
+#include "queue/leadership.h"
+#include "queue/maintenance.h"
+#include "queue/plans.h"
+#include "worker/backoff.h"
+#include "worker/logging.h"
+#include "worker/runtime/retry.h"
+
+namespace daap::worker::runtime {
+
+using spdlog::level::level_enum;
+using std::chrono::milliseconds;
+
+Maintainer::Maintainer(MaintainerConfig config, ConnectionPool& pool)
+    : config_(std::move(config)), pool_(pool) {}
+
+void Maintainer::start() {
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+void Maintainer::stop() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+  resign();
+}
+
+bool Maintainer::pass() {
+  const auto ttl = config_.leadership_lease;
+  const char* name = queue::kMaintenanceLeadership;
+  auto conn = pool_.acquire();
+  if (!term_) {
+    term_ = queue::acquire_leadership(*conn, name, config_.worker_id, ttl);
+    if (!term_) return false;
+    leading_ = true;
+    log(level_enum::info, "became maintenance leader", {{"term", *term_}});
+  }
+  pqxx::work tx(*conn, "maintenance");
+  // A leader paused in the middle of a pass must not hold its locks (or the lease row) past the
+  // lease: the server ends the transaction.
+  tx.exec("SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
+          pqxx::params{std::to_string(ttl.count())});
+  queue::prefer_index_plans(tx);
+  // One bounded batch of each per pass: a backlog is worked off over the next passes.
+  const auto rescued = queue::rescue_expired_leases(tx);
+  const int pruned =
+      queue::prune_finished_jobs(tx, config_.succeeded_retention, config_.failed_retention);
+  const int workers = queue::prune_stale_workers(tx, config_.stale_worker_after);
+  if (!queue::renew_leadership(tx, name, config_.worker_id, *term_, ttl)) {
+    tx.abort();
+    log(level_enum::warn, "no longer maintenance leader: the lease lapsed; this pass is undone",
+        {{"term", *term_}});
+    term_.reset();
+    leading_ = false;
+    return false;
+  }
+  tx.commit();
+  if (rescued.made_available + rescued.failed + rescued.cancelled > 0) {
+    log(level_enum::info, "rescued jobs with expired leases",
+        {{"made_available", rescued.made_available},
+         {"failed", rescued.failed},
+         {"cancelled", rescued.cancelled}});
+  }
+  if (pruned + workers > 0) {
+    log(level_enum::info, "pruned", {{"finished_jobs", pruned}, {"stale_workers", workers}});
+  }
+  return true;
+}
+
+void Maintainer::run(std::stop_token stop) {
+  const auto interval = std::max(milliseconds(100), config_.leadership_lease / 3);
+  Backoff backoff;
+  auto next = milliseconds(0);
+  while (sleep_for(stop, next)) {
+    try {
+      pass();
+      backoff.reset();
+      next = interval;
+    } catch (const std::exception& e) {
+      next = std::min(backoff.next(), interval);
+      log_retry("maintenance", e, next);
+    }
+  }
+}
+
+void Maintainer::resign() {
+  if (!term_) return;
+  try {
+    auto conn = pool_.acquire();
+    pqxx::work tx(*conn, "resign leadership");
+    queue::resign_leadership(tx, queue::kMaintenanceLeadership, config_.worker_id, *term_);
+    tx.commit();
+    log(level_enum::info, "gave up maintenance leadership", {{"term", *term_}});
+  } catch (const std::exception& e) {
+    log(level_enum::warn, "cannot give up maintenance leadership; it lapses on its own",
+        {{"error", error_text(e)}});
+  }
+  term_.reset();
+  leading_ = false;
+}
+
+}  // namespace daap::worker::runtime
