@@ -22,6 +22,18 @@ void Completer::submit(queue::JobLease lease, nlohmann::json result, Done done) 
   if (pending_.size() == 1 || pending_.size() >= options_.max_batch) cv_.notify_one();
 }
 
+void Completer::submit(std::vector<Item> items) {
+  if (items.empty()) return;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    wake = pending_.empty();
+    for (auto& item : items) pending_.push_back(std::move(item));
+    wake = wake || pending_.size() >= options_.max_batch;
+  }
+  if (wake) cv_.notify_one();
+}
+
 void Completer::stop(bool abandon) {
   if (abandon) abandon_.request_stop();
   {

@@ -34,18 +34,22 @@ class Completer {
   Completer(const Completer&) = delete;
   Completer& operator=(const Completer&) = delete;
 
-  void start();
-  void submit(queue::JobLease lease, nlohmann::json result, Done done);
-  // Flushes what is queued and joins. With `abandon`, a flush the database does not take is
-  // given up (those jobs' leases were released or will expire) instead of retried.
-  void stop(bool abandon);
-
- private:
+  // What submit() takes: one job's lease, its handler's result, and what to call once recorded.
   struct Item {
     queue::JobLease lease;
     nlohmann::json result;
     Done done;
   };
+
+  void start();
+  void submit(queue::JobLease lease, nlohmann::json result, Done done);
+  // Several at once (one lock and one wake-up for the batch).
+  void submit(std::vector<Item> items);
+  // Flushes what is queued and joins. With `abandon`, a flush the database does not take is
+  // given up (those jobs' leases were released or will expire) instead of retried.
+  void stop(bool abandon);
+
+ private:
   void run();
   void flush(std::vector<Item>& batch);
   // A batch the server refused for a reason other than the connection: each job alone, so that

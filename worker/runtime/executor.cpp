@@ -171,10 +171,7 @@ void Executor::run_batch(const std::vector<JobPtr>& batch) {
 
   switch (mode_of(batch.front()->job)) {
     case Mode::instant:
-      for (const auto& job : batch) {
-        const auto* registration = handlers_.find(job->job.kind);
-        if (!refuse_if_needed(job, registration)) run_instant(job, *registration);
-      }
+      run_instant(batch);
       break;
     case Mode::grouped:
       run_group(batch);
@@ -211,37 +208,47 @@ bool Executor::refuse_if_needed(const JobPtr& job, const Registration* registrat
   return false;
 }
 
-void Executor::run_instant(const JobPtr& job, const Registration& registration) {
-  nlohmann::json result;
-  try {
-    result = registration.handler(JobContext(job->job, nullptr, job->interrupt));
-  } catch (...) {
-    record_failure(job, Failure::from(std::current_exception(), *job));
-    return;
-  }
-  registry_.recording(job);
-  completer_.submit(job->job.lease(), std::move(result), [this, job](Outcome outcome) {
-    switch (outcome) {
-      case Outcome::lost:
-        report(job, outcome, "lease lost before completion (rescued or cancelled elsewhere)");
-        break;
-      case Outcome::abandoned:
-        report(job, outcome, "completion not recorded; the lease expires and the job is rescued");
-        break;
-      case Outcome::failed:
-        report(job, outcome, "the server refused its result");
-        break;
-      default:
-        report(job, outcome);
+void Executor::run_instant(const std::vector<JobPtr>& batch) {
+  std::vector<Completer::Item> done;
+  done.reserve(batch.size());
+  for (const auto& job : batch) {
+    const auto* registration = handlers_.find(job->job.kind);
+    if (refuse_if_needed(job, registration)) continue;
+    nlohmann::json result;
+    try {
+      result = registration->handler(JobContext(job->job, nullptr, job->interrupt));
+    } catch (...) {
+      record_failure(job, Failure::from(std::current_exception(), *job));
+      continue;
     }
-  });
+    registry_.recording(job);
+    done.push_back({job->job.lease(), std::move(result), [this, job](Outcome outcome) {
+                      switch (outcome) {
+                        case Outcome::lost:
+                          report(job, outcome,
+                                 "lease lost before completion (rescued or cancelled elsewhere)");
+                          break;
+                        case Outcome::abandoned:
+                          report(job, outcome,
+                                 "completion not recorded; the lease expires and the job is "
+                                 "rescued");
+                          break;
+                        case Outcome::failed:
+                          report(job, outcome, "the server refused its result");
+                          break;
+                        default:
+                          report(job, outcome);
+                      }
+                    }});
+  }
+  completer_.submit(std::move(done));
 }
 
 void Executor::run_single(const JobPtr& job) {
   const Registration* registration = handlers_.find(job->job.kind);
   if (refuse_if_needed(job, registration)) return;
   if (!registration->needs_transaction) {
-    run_instant(job, *registration);
+    run_instant({job});
     return;
   }
   std::optional<Failure> failure;

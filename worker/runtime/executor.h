@@ -63,7 +63,8 @@ class Executor {
   struct Failure;
 
   Mode mode_of(const queue::Job& job) const;
-  void run_instant(const JobPtr& job, const Registration& registration);
+  // Runs the handlers of a batch of instant jobs; their completions go to the completer together.
+  void run_instant(const std::vector<JobPtr>& batch);
   void run_group(const std::vector<JobPtr>& group);
   void run_single(const JobPtr& job);
   // A job that must not run (unreadable row, unknown kind, cancelled before it started): true

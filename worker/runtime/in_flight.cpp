@@ -60,6 +60,7 @@ void InFlightRegistry::recording(const JobPtr& job) {
 }
 
 bool InFlightRegistry::finish(const JobPtr& job) {
+  bool emptied = false;
   {
     std::lock_guard lock(mutex_);
     if (job->phase == Phase::gone) return false;
@@ -70,8 +71,10 @@ bool InFlightRegistry::finish(const JobPtr& job) {
     }
     job->phase = Phase::gone;
     held_.erase(job->job.id);
+    emptied = held_.empty();
   }
-  changed_.notify_all();
+  // Only the shutdown waits for this (wait_until_empty): no wake-up per finished job.
+  if (emptied) changed_.notify_all();
   return true;
 }
 

@@ -72,7 +72,8 @@ bool Maintainer::pass() {
 void Maintainer::run(std::stop_token stop) {
   const auto interval = std::max(milliseconds(100), config_.leadership_lease / 3);
   Backoff backoff;
-  auto next = milliseconds(0);
+  // Not at the very start: the first claims and completions need the pool's connections more.
+  auto next = std::min(interval, milliseconds(500));
   while (sleep_for(stop, next)) {
     try {
       pass();

@@ -115,12 +115,14 @@ int Runner::run() {
                               .has_value();
   if (!registered) return 0;  // asked to stop before the database answered
 
+  // The producer first: it takes the connection the registration just used, so the first claim
+  // does not wait for a new one.
   s.completer.start();
   s.executor.start();
+  s.producer.start();
+  if (s.listener) s.listener->start();
   s.heartbeat.start();
   s.maintainer.start();
-  if (s.listener) s.listener->start();
-  s.producer.start();
   log(level_enum::info, "worker started",
       {{"worker_id", config_.worker_id},
        {"concurrency", config_.concurrency},
