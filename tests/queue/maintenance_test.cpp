@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -13,6 +12,7 @@
 #include "queue/enqueue.h"
 #include "queue/queries.h"
 #include "queue/workers.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_database.h"
 
 namespace daap::queue {
@@ -161,12 +161,13 @@ TEST_F(LeaderElectionTest, ExactlyOneOfThreeLeadsAndANewOneTakesOverWhenItsConne
   electors.erase(electors.begin() + static_cast<std::ptrdiff_t>(leader));
   conns[leader]->close();
   conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(leader));
-  // The server lets go of the closed session's lock a moment later: poll until someone leads.
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (leaders(electors) == 0 && std::chrono::steady_clock::now() < deadline) {
-    for (auto& e : electors) e->try_lead();
-    if (leaders(electors) == 0) std::this_thread::sleep_for(10ms);  // poll interval
-  }
+  // The server lets go of the closed session's lock a moment later: wait until someone leads.
+  EXPECT_TRUE(daap::test::eventually(
+      [&] {
+        for (auto& e : electors) e->try_lead();
+        return leaders(electors) > 0;
+      },
+      30s));
   EXPECT_EQ(leaders(electors), 1);
   for (auto& e : electors) e->try_lead();
   EXPECT_EQ(leaders(electors), 1) << "and it stays one";
@@ -180,10 +181,7 @@ TEST_F(LeaderElectionTest, ALeaderWhoseBackendWasTerminatedStepsDownWithoutThrow
   EXPECT_TRUE(pqxx::nontransaction(admin).query_value<bool>("SELECT pg_terminate_backend($1)",
                                                             pqxx::params{a.backendpid()}));
   // Termination is asynchronous: wait until the backend is gone and its lock with it.
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!second.try_lead() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);  // poll interval
-  }
+  EXPECT_TRUE(daap::test::eventually([&] { return second.try_lead(); }, 30s));
   EXPECT_TRUE(second.is_leader());
   bool still_leads = true;
   EXPECT_NO_THROW(still_leads = first.try_lead());
