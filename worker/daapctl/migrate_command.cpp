@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "migrate/database_url.h"
 #include "migrate/migrator.h"
 #include "worker/daapctl/commands.h"
 
@@ -56,8 +57,16 @@ int migrate_command(const Args& args) {
                                        DAAP_MIGRATIONS_DIR);
   const auto db = read_database_config(vm);
   auto migrations = migrate::load_migrations(dir);
-  pqxx::connection conn(db.url);
-  migrate::Migrator migrator(conn, std::move(migrations), "/" + std::string(conn.dbname()));
+  std::string conninfo;
+  try {
+    conninfo = migrate::libpq_conninfo(db.url);
+  } catch (const migrate::DatabaseUrlError& e) {
+    throw ConfigError("--database-url / DATABASE_URL", e.what());
+  }
+  pqxx::connection conn(conninfo);
+  // The same lock as golang-migrate given the same URL, whatever form the URL takes.
+  migrate::Migrator migrator(conn, std::move(migrations),
+                             migrate::lock_database_name(db.url, conn));
 
   try {
     if (action == "version") {
