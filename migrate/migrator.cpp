@@ -168,6 +168,15 @@ std::size_t Migrator::index_of(std::int64_t version) const {
                      ", which no migration file has: are these the right migrations?");
 }
 
+std::size_t Migrator::target_index(std::int64_t version) const {
+  for (std::size_t i = 0; i < migrations_.size(); ++i) {
+    if (migrations_[i].version == version) return i;
+  }
+  throw MigrateError("there is no migration " + std::to_string(version) + ": the migrations go " +
+                     "from " + std::to_string(migrations_.front().version) + " to " +
+                     std::to_string(latest_version()) + "; nothing was changed");
+}
+
 VersionState Migrator::clean_version() {
   ensure_table();
   auto state = read_version();
@@ -220,7 +229,7 @@ int Migrator::apply_down(std::optional<int> steps) {
 }
 
 int Migrator::go_to(std::int64_t version) {
-  const std::size_t target = index_of(version);
+  const std::size_t target = target_index(version);
   Lock lock(conn_, lock_id_);
   const VersionState state = clean_version();
   if (!state.version) return apply_up(static_cast<int>(target) + 1);
@@ -230,7 +239,7 @@ int Migrator::go_to(std::int64_t version) {
 }
 
 void Migrator::force(std::int64_t version) {
-  if (version != -1) index_of(version);
+  if (version != -1) target_index(version);
   Lock lock(conn_, lock_id_);
   ensure_table();
   set_version(version == -1 ? std::nullopt : std::optional<std::int64_t>(version), false);

@@ -82,7 +82,8 @@ class Migrator {
   VersionState read_version();
   void set_version(std::optional<std::int64_t> version, bool dirty);
   void run_file(const std::filesystem::path& file);
-  std::size_t index_of(std::int64_t version) const;
+  std::size_t index_of(std::int64_t version) const;      // the database's version
+  std::size_t target_index(std::int64_t version) const;  // a version asked for
   VersionState clean_version();
 
   pqxx::connection& conn_;

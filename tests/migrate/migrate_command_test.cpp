@@ -172,5 +172,68 @@ TEST_F(MigrateCommand, AnotherHistoryTableInTheUrlIsRefusedBeforeConnecting) {
       "SELECT to_regclass('public.schema_migrations') IS NOT NULL"));
 }
 
+// Exit statuses: golang-migrate fails `up N` and `down N` that cannot take N steps (after
+// taking those it can), while `up`, `down --all` and `goto` with nothing to do succeed.
+
+TEST_F(MigrateCommand, UpNAtTheLatestVersionFailsAndChangesNothing) {
+  ASSERT_EQ(daapctl({"up"}).status, 0);
+  const auto r = daapctl({"up", "20"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "up 20: no migration was left to apply")) << r.err;
+  EXPECT_TRUE(contains(r.err, "the latest version, " + std::to_string(latest()))) << r.err;
+  EXPECT_EQ(version().version, latest());
+  EXPECT_FALSE(version().dirty);
+}
+
+TEST_F(MigrateCommand, UpNBeyondTheLatestAppliesWhatIsLeftThenFails) {
+  ASSERT_EQ(daapctl({"up"}).status, 0);
+  ASSERT_EQ(daapctl({"down", "2"}).status, 0);
+  const auto r = daapctl({"up", "20"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "applied 2 migration(s)")) << r.out;
+  EXPECT_TRUE(contains(r.err, "only 2 migration(s) were left to apply")) << r.err;
+  EXPECT_EQ(version().version, latest());
+}
+
+TEST_F(MigrateCommand, DownNBeyondTheFirstRevertsEverythingThenFails) {
+  ASSERT_EQ(daapctl({"up", "3"}).status, 0);
+  const auto r = daapctl({"down", "20"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "reverted 3 migration(s)")) << r.out;
+  EXPECT_TRUE(contains(r.err, "only 3 migration(s) were applied")) << r.err;
+  EXPECT_EQ(version().version, std::nullopt);
+  EXPECT_FALSE(schema_exists());
+}
+
+TEST_F(MigrateCommand, DownNWithNothingAppliedFails) {
+  const auto r = daapctl({"down", "1"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "no migration is applied")) << r.err;
+  EXPECT_EQ(version().version, std::nullopt);
+}
+
+TEST_F(MigrateCommand, NothingToDoWithoutACountSucceedsWithNoChange) {
+  auto r = daapctl({"down", "--all"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "no change; version no migration applied\n");
+  ASSERT_EQ(daapctl({"up"}).status, 0);
+  r = daapctl({"up"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "no change; version " + std::to_string(latest()) + "\n");
+  r = daapctl({"goto", std::to_string(latest())});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(version().version, latest());
+}
+
+TEST_F(MigrateCommand, GotoAnUnknownVersionNamesItAndLeavesTheDatabaseWhereItWas) {
+  ASSERT_EQ(daapctl({"goto", std::to_string(nth_version(2))}).status, 0);
+  const auto unknown = std::to_string(latest() + 91);
+  const auto r = daapctl({"goto", unknown});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "there is no migration " + unknown)) << r.err;
+  EXPECT_FALSE(contains(r.out + r.err, "at version " + unknown)) << r.out << r.err;
+  EXPECT_EQ(version().version, nth_version(2));
+}
+
 }  // namespace
 }  // namespace daap::migrate

@@ -206,7 +206,24 @@ TEST(Migrator, GotoMovesUpAndDownToTheExactVersion) {
   EXPECT_EQ(migrator.version().version.value_or(0), migrator.latest_version());
   migrator.go_to(first);
   EXPECT_EQ(migrator.version().version.value_or(0), first);
-  EXPECT_THROW(migrator.go_to(4242), MigrateError);
+}
+
+TEST(Migrator, GotoAnUnknownVersionSaysNoMigrationHasItAndStaysPut) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator migrator(conn, real_migrations(), "/" + db.name());
+  migrator.up(1);
+  const auto unknown = migrator.latest_version() + 91;
+  try {
+    migrator.go_to(unknown);
+    FAIL() << "goto " << unknown << " went somewhere";
+  } catch (const MigrateError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("there is no migration " + std::to_string(unknown)), std::string::npos)
+        << message;
+    EXPECT_EQ(message.find("database is at version"), std::string::npos) << message;
+  }
+  EXPECT_EQ(migrator.version().version.value_or(0), real_migrations().front().version);
 }
 
 TEST(Migrator, ConcurrentUpRunsDoNotCollide) {

@@ -31,6 +31,27 @@ std::string describe(const migrate::VersionState& state) {
   return std::to_string(*state.version) + (state.dirty ? " (dirty)" : "");
 }
 
+// golang-migrate fails `up N` / `down N` that cannot move N steps (its ErrShortLimit, or "file
+// does not exist" when it cannot move at all), after moving as far as it could; so does this.
+// Returns the exit status.
+int check_steps(const std::string& action, std::optional<int> steps, int ran,
+                migrate::Migrator& migrator) {
+  if (!steps || ran >= *steps) return 0;
+  std::cerr << "daapctl migrate: " << action << " " << *steps << ": ";
+  if (action == "up") {
+    std::cerr << (ran == 0 ? std::string("no migration was left to apply")
+                           : "only " + std::to_string(ran) + " migration(s) were left to apply")
+              << "; the database is at the latest version, " << migrator.latest_version()
+              << " (`daapctl migrate up` without N applies whatever is pending)\n";
+  } else {
+    std::cerr << (ran == 0 ? std::string("no migration is applied, there was nothing to revert")
+                           : "only " + std::to_string(ran) +
+                                 " migration(s) were applied; none is applied now")
+              << " (`daapctl migrate down --all` reverts whatever is applied)\n";
+  }
+  return 1;
+}
+
 }  // namespace
 
 int migrate_command(const Args& args) {
@@ -78,6 +99,7 @@ int migrate_command(const Args& args) {
       const int ran = migrator.up(steps);
       std::cout << (ran == 0 ? "no change" : "applied " + std::to_string(ran) + " migration(s)")
                 << "; version " << describe(migrator.version()) << "\n";
+      return check_steps(action, steps, ran, migrator);
     } else if (action == "down") {
       if (all == argument.has_value()) throw UsageError("down needs N or --all");
       std::optional<int> steps;
@@ -86,6 +108,7 @@ int migrate_command(const Args& args) {
       const int ran = migrator.down(steps);
       std::cout << (ran == 0 ? "no change" : "reverted " + std::to_string(ran) + " migration(s)")
                 << "; version " << describe(migrator.version()) << "\n";
+      return check_steps(action, steps, ran, migrator);
     } else if (action == "goto" || action == "force") {
       if (!argument) throw UsageError(action + " needs a version V");
       const auto version = parse_number(*argument, "V");
