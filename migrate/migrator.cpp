@@ -177,8 +177,22 @@ std::size_t Migrator::target_index(std::int64_t version) const {
                      std::to_string(latest_version()) + "; nothing was changed");
 }
 
+std::optional<std::string> Migrator::stray_history() {
+  const bool exists = pqxx::nontransaction(conn_).query_value<bool>(
+      "SELECT to_regclass('daap.schema_migrations') IS NOT NULL");
+  if (!exists) return std::nullopt;
+  return "daap.schema_migrations exists: golang-migrate made it when it ran without "
+         "search_path=public in its URL, and reads it instead of the real history "
+         "(public.schema_migrations). It also keeps migration 001's down from removing schema "
+         "daap. Look at it (SELECT * FROM daap.schema_migrations), drop it (DROP TABLE "
+         "daap.schema_migrations), and always give golang-migrate search_path=public in its URL "
+         "(postgres://...?search_path=public)";
+}
+
 VersionState Migrator::clean_version() {
   ensure_table();
+  // First: a stray history is often why a down left the database dirty.
+  if (auto stray = stray_history()) throw StrayHistoryError(*stray + "; nothing was changed");
   auto state = read_version();
   if (state.dirty) throw DirtyError(state.version.value_or(-1));
   return state;

@@ -235,5 +235,32 @@ TEST_F(MigrateCommand, GotoAnUnknownVersionNamesItAndLeavesTheDatabaseWhereItWas
   EXPECT_EQ(version().version, nth_version(2));
 }
 
+// golang-migrate run without search_path=public (its table in current_schema(), "daap" for a
+// role named daap once 001 has run) leaves a second, stray history behind.
+
+TEST_F(MigrateCommand, AStrayGolangMigrateHistoryIsRefusedSayingHowToRemoveIt) {
+  ASSERT_EQ(daapctl({"up"}).status, 0);
+  pqxx::nontransaction(conn()).exec(
+      "CREATE TABLE daap.schema_migrations (version bigint not null primary key, "
+      "dirty boolean not null)");
+  auto r = daapctl({"down", "--all"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "DROP TABLE daap.schema_migrations")) << r.err;
+  EXPECT_TRUE(contains(r.err, "search_path=public")) << r.err;
+  EXPECT_TRUE(contains(r.err, "nothing was changed")) << r.err;
+  EXPECT_EQ(version().version, latest());
+  EXPECT_FALSE(version().dirty) << "refused before any step, unlike a failing 001 down";
+
+  r = daapctl({"version"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "warning: daap.schema_migrations exists")) << r.err;
+
+  pqxx::nontransaction(conn()).exec("DROP TABLE daap.schema_migrations");
+  r = daapctl({"down", "--all"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(version().version, std::nullopt);
+  EXPECT_FALSE(schema_exists());
+}
+
 }  // namespace
 }  // namespace daap::migrate

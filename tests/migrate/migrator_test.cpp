@@ -226,6 +226,51 @@ TEST(Migrator, GotoAnUnknownVersionSaysNoMigrationHasItAndStaysPut) {
   EXPECT_EQ(migrator.version().version.value_or(0), real_migrations().front().version);
 }
 
+// What golang-migrate leaves when run without search_path=public by a role named like schema
+// daap: its own, empty history table in current_schema().
+void create_stray_history(pqxx::connection& conn) {
+  pqxx::nontransaction(conn).exec(
+      "CREATE TABLE IF NOT EXISTS daap.schema_migrations (version bigint not null primary key, "
+      "dirty boolean not null)");
+}
+
+TEST(Migrator, AStrayGolangMigrateHistoryStopsUpDownAndGotoBeforeAnyStep) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator migrator(conn, real_migrations(), "/" + db.name());
+  migrator.up(2);
+  create_stray_history(conn);
+  EXPECT_THROW(migrator.down(), StrayHistoryError);
+  EXPECT_THROW(migrator.up(), StrayHistoryError);
+  EXPECT_THROW(migrator.go_to(real_migrations().front().version), StrayHistoryError);
+  const auto state = migrator.version();
+  EXPECT_EQ(state.version.value_or(0), real_migrations().at(1).version);
+  EXPECT_FALSE(state.dirty);
+  ASSERT_TRUE(migrator.stray_history().has_value());
+  EXPECT_NE(migrator.stray_history()->find("DROP TABLE daap.schema_migrations"), std::string::npos);
+}
+
+TEST(Migrator, FirstDownRunByGolangMigrateNamesAStrayHistoryAndKeepsTheSchema) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator(conn, real_migrations(), "/" + db.name()).up(1);
+  create_stray_history(conn);
+  // As golang-migrate runs a file: all of it in one Exec.
+  std::ifstream file(real_migrations().front().down);
+  const std::string body{std::istreambuf_iterator<char>(file), {}};
+  try {
+    pqxx::nontransaction(conn).exec(body);
+    FAIL() << "001's down dropped schema daap with a history table in it";
+  } catch (const pqxx::sql_error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("daap.schema_migrations is in the way"), std::string::npos) << message;
+    EXPECT_NE(message.find("DROP TABLE daap.schema_migrations"), std::string::npos) << message;
+    EXPECT_NE(message.find("force 1"), std::string::npos) << message;
+  }
+  EXPECT_TRUE(pqxx::nontransaction(conn).query_value<bool>(
+      "SELECT to_regclass('daap.databases') IS NOT NULL"));
+}
+
 TEST(Migrator, ConcurrentUpRunsDoNotCollide) {
   FreshDatabase db(FreshDatabase::Contents::empty);
   constexpr int kRunners = 4;

@@ -52,6 +52,12 @@ int check_steps(const std::string& action, std::optional<int> steps, int ran,
   return 1;
 }
 
+void warn_if_stray_history(migrate::Migrator& migrator) {
+  if (auto stray = migrator.stray_history()) {
+    std::cerr << "daapctl migrate: warning: " << *stray << "\n";
+  }
+}
+
 }  // namespace
 
 int migrate_command(const Args& args) {
@@ -92,6 +98,7 @@ int migrate_command(const Args& args) {
   try {
     if (action == "version") {
       std::cout << describe(migrator.version()) << "\n";
+      warn_if_stray_history(migrator);
     } else if (action == "up") {
       std::optional<int> steps;
       if (argument) steps = static_cast<int>(parse_number(*argument, "N"));
@@ -118,6 +125,7 @@ int migrate_command(const Args& args) {
         migrator.force(version);
       }
       std::cout << "version " << describe(migrator.version()) << "\n";
+      if (action == "force") warn_if_stray_history(migrator);
     } else {
       throw UsageError("unknown action '" + action + "'");
     }
