@@ -11,12 +11,15 @@
 #include <gtest/gtest.h>
 
 #include "migrate/migrator.h"
+#include "tests/migrate/lock_waiters.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_database.h"
 
 namespace daap::migrate {
 namespace {
 
 using daap::test::FreshDatabase;
+using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 struct CommandResult {
@@ -298,24 +301,21 @@ TEST(Migrator, ConcurrentUpRunsDoNotCollide) {
 
 TEST(Migrator, WaitsForGolangMigratesLockHeldByAnotherSession) {
   FreshDatabase db(FreshDatabase::Contents::empty);
+  const auto lock_id = advisory_lock_id("/" + db.name(), "public");
   pqxx::connection holder(db.url());
-  pqxx::nontransaction(holder).exec("SELECT pg_advisory_lock($1)",
-                                    pqxx::params{advisory_lock_id("/" + db.name(), "public")});
+  pqxx::nontransaction(holder).exec("SELECT pg_advisory_lock($1)", pqxx::params{lock_id});
   std::atomic<bool> done{false};
   std::thread runner([&] {
     pqxx::connection conn(db.url());
     Migrator(conn, real_migrations(), "/" + db.name()).up();
     done = true;
   });
-  // The runner must be blocked on exactly that lock before we let go of it.
+  // The runner must be blocked on exactly that lock before we let go of it, or the wait under
+  // test never happened.
   pqxx::connection observer(db.url());
-  for (int i = 0; i < 500; ++i) {
-    const auto waiting = pqxx::nontransaction(observer).query_value<int>(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
-    if (waiting > 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_FALSE(done.load());
+  EXPECT_TRUE(daap::test::eventually(
+      [&] { return done || daap::test::lock_waiters(observer, lock_id) == 1; }, 60s));
+  EXPECT_FALSE(done.load()) << "the migrator ran while another session held the lock";
   pqxx::nontransaction(holder).exec("SELECT pg_advisory_unlock_all()");
   runner.join();
   EXPECT_TRUE(done.load());
