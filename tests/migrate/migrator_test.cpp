@@ -53,6 +53,20 @@ std::string schema_dump(const std::string& url) {
   return kept;
 }
 
+// What `diff -u` says between two schema dumps: empty when they are the same.
+std::string schema_diff(const std::string& expected, const std::string& actual) {
+  if (expected == actual) return "";
+  const auto dir = fs::temp_directory_path();
+  const auto a = dir / ("daap-schema-expected-" + std::to_string(getpid()));
+  const auto b = dir / ("daap-schema-actual-" + std::to_string(getpid()));
+  std::ofstream(a) << expected;
+  std::ofstream(b) << actual;
+  const auto r = run("diff -u '" + a.string() + "' '" + b.string() + "'");
+  fs::remove(a);
+  fs::remove(b);
+  return r.output.empty() ? "(the dumps differ, but diff found no difference)" : r.output;
+}
+
 std::vector<Migration> real_migrations() { return load_migrations(DAAP_MIGRATIONS_DIR); }
 
 // A temporary copy of the real migrations with extra files added.
@@ -147,8 +161,11 @@ TEST(Migrator, EveryDownFullyReversesItsUp) {
   }
   for (std::size_t i = real_migrations().size(); i > 0; --i) {
     ASSERT_EQ(migrator.down(1), 1);
-    EXPECT_TRUE(schema_dump(db.url()) == dumps[i - 1]) << "schema differs after reverting "
-                                                        << real_migrations()[i - 1].description;
+    const auto diff = schema_diff(dumps[i - 1], schema_dump(db.url()));
+    EXPECT_TRUE(diff.empty()) << "the schema after reverting "
+                              << real_migrations()[i - 1].description
+                              << " differs from the one before it ran:\n"
+                              << diff;
   }
   EXPECT_FALSE(migrator.version().version.has_value());
   pqxx::nontransaction tx(conn);
@@ -164,7 +181,8 @@ TEST(Migrator, UpDownUpGivesAnIdenticalSchema) {
   const std::string first = schema_dump(db.url());
   migrator.down();
   migrator.up();
-  EXPECT_TRUE(schema_dump(db.url()) == first) << "schema differs after up, down --all, up";
+  const auto diff = schema_diff(first, schema_dump(db.url()));
+  EXPECT_TRUE(diff.empty()) << "the schema differs after up, down --all, up:\n" << diff;
 }
 
 TEST(Migrator, FailingMigrationLeavesDirtyAndBlocksUntilForced) {
