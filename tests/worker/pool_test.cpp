@@ -270,8 +270,12 @@ TEST_F(PoolTest, WaitingAcquireGetsTheConnectionAnotherThreadReleases) {
     auto conn = pool.acquire();
     waiter_pid = backend_pid(*conn);
   });
+  // Released only once the waiter is blocked in acquire: the waiting path is what is tested.
+  EXPECT_TRUE(eventually([&] { return pool.waiting_acquires() == 1; }, 30s))
+      << "the waiter never waited for a connection";
   held.reset();
   waiter.join();
+  EXPECT_EQ(pool.waiting_acquires(), 0);
   EXPECT_EQ(waiter_pid, pid);
   EXPECT_EQ(pool.open_connections(), 1);
 }
