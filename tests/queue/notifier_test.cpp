@@ -101,7 +101,7 @@ TEST_F(JobListenerTest, AnUncommittedInsertDoesNotWakeAndItsCommitDoes) {
   tx.exec("SELECT daap.enqueue('noop')");
   EXPECT_FALSE(listener.wait(200ms));
   tx.commit();
-  EXPECT_TRUE(listener.wait(5s));
+  EXPECT_TRUE(listener.wait(30s));
 }
 
 TEST_F(JobListenerTest, StopsListeningWhenDestroyed) {
