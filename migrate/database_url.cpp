@@ -103,14 +103,16 @@ std::string libpq_conninfo(const std::string& url) {
     if (param.empty()) continue;
     const auto equals = param.find('=');
     const std::string key = unescape(param.substr(0, equals), true);
-    const std::string value =
-        equals == std::string::npos ? "" : unescape(param.substr(equals + 1), true);
+    // Decoded only when read here: libpq's own values (a password) stay as they are.
+    const auto value = [&] {
+      return equals == std::string::npos ? "" : unescape(param.substr(equals + 1), true);
+    };
     if (key.starts_with("x-")) {
       // golang-migrate's own parameters, which it removes before connecting. Only another
       // history table matters here: the two tools would then keep two histories.
-      if (key == "x-migrations-table" && value != "schema_migrations") {
+      if (key == "x-migrations-table" && value() != "schema_migrations") {
         throw DatabaseUrlError(
-            "x-migrations-table=" + value +
+            "x-migrations-table=" + value() +
             " is not supported: daapctl migrate keeps the history in public.schema_migrations, "
             "golang-migrate's default. Remove x-migrations-table from the URL (for both tools)");
       }
@@ -120,7 +122,7 @@ std::string libpq_conninfo(const std::string& url) {
     } else if (!is_go_driver_setting(key)) {
       // lib/pq sends such a parameter to the server as a run-time setting; libpq would
       // refuse the URL, so it goes through `options` instead.
-      settings += (settings.empty() ? "-c " : " -c ") + options_word(key + "=" + value);
+      settings += (settings.empty() ? "-c " : " -c ") + options_word(key + "=" + value());
     }
   }
   if (!settings.empty()) {

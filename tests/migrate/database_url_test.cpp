@@ -33,6 +33,12 @@ TEST(LibpqConninfo, LeavesWhatLibpqTakesAlone) {
   }
 }
 
+TEST(LibpqConninfo, LeavesLibpqsOwnValuesUndecoded) {
+  // Not decoded, so a malformed one cannot end in an error message: libpq reads it.
+  EXPECT_EQ(libpq_conninfo("postgres://u@h/daap?password=p%zz&search_path=public"),
+            "postgres://u@h/daap?password=p%zz&options=-c%20search_path%3Dpublic");
+}
+
 TEST(LibpqConninfo, DropsGolangMigratesOwnParameters) {
   EXPECT_EQ(libpq_conninfo("postgres://u:p@h/daap?x-multi-statement=true&sslmode=disable&"
                            "x-statement-timeout=100&x-no-lock=true&x-migrations-table="
