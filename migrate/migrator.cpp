@@ -168,8 +168,31 @@ std::size_t Migrator::index_of(std::int64_t version) const {
                      ", which no migration file has: are these the right migrations?");
 }
 
+std::size_t Migrator::target_index(std::int64_t version) const {
+  for (std::size_t i = 0; i < migrations_.size(); ++i) {
+    if (migrations_[i].version == version) return i;
+  }
+  throw MigrateError("there is no migration " + std::to_string(version) + ": the migrations go " +
+                     "from " + std::to_string(migrations_.front().version) + " to " +
+                     std::to_string(latest_version()) + "; nothing was changed");
+}
+
+std::optional<std::string> Migrator::stray_history() {
+  const bool exists = pqxx::nontransaction(conn_).query_value<bool>(
+      "SELECT to_regclass('daap.schema_migrations') IS NOT NULL");
+  if (!exists) return std::nullopt;
+  return "daap.schema_migrations exists: golang-migrate made it when it ran without "
+         "search_path=public in its URL, and reads it instead of the real history "
+         "(public.schema_migrations). It also keeps migration 001's down from removing schema "
+         "daap. Look at it (SELECT * FROM daap.schema_migrations), drop it (DROP TABLE "
+         "daap.schema_migrations), and always give golang-migrate search_path=public in its URL "
+         "(postgres://...?search_path=public)";
+}
+
 VersionState Migrator::clean_version() {
   ensure_table();
+  // First: a stray history is often why a down left the database dirty.
+  if (auto stray = stray_history()) throw StrayHistoryError(*stray + "; nothing was changed");
   auto state = read_version();
   if (state.dirty) throw DirtyError(state.version.value_or(-1));
   return state;
@@ -220,7 +243,7 @@ int Migrator::apply_down(std::optional<int> steps) {
 }
 
 int Migrator::go_to(std::int64_t version) {
-  const std::size_t target = index_of(version);
+  const std::size_t target = target_index(version);
   Lock lock(conn_, lock_id_);
   const VersionState state = clean_version();
   if (!state.version) return apply_up(static_cast<int>(target) + 1);
@@ -230,7 +253,7 @@ int Migrator::go_to(std::int64_t version) {
 }
 
 void Migrator::force(std::int64_t version) {
-  if (version != -1) index_of(version);
+  if (version != -1) target_index(version);
   Lock lock(conn_, lock_id_);
   ensure_table();
   set_version(version == -1 ? std::nullopt : std::optional<std::int64_t>(version), false);

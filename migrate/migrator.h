@@ -44,6 +44,12 @@ class MigrateError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// daap.schema_migrations exists: golang-migrate, run without search_path=public, keeps a
+// second history there. up, down and goto refuse to run until it is gone.
+class StrayHistoryError : public MigrateError {
+  using MigrateError::MigrateError;
+};
+
 // Reads and validates the migration files of a directory, sorted by version.
 std::vector<Migration> load_migrations(const std::filesystem::path& dir);
 
@@ -73,6 +79,8 @@ class Migrator {
   int go_to(std::int64_t version);
   // Records `version` (or none, with -1) as clean without running anything.
   void force(std::int64_t version);
+  // What is wrong when a stray daap.schema_migrations exists, and what to do about it.
+  std::optional<std::string> stray_history();
 
  private:
   class Lock;
@@ -82,7 +90,8 @@ class Migrator {
   VersionState read_version();
   void set_version(std::optional<std::int64_t> version, bool dirty);
   void run_file(const std::filesystem::path& file);
-  std::size_t index_of(std::int64_t version) const;
+  std::size_t index_of(std::int64_t version) const;      // the database's version
+  std::size_t target_index(std::int64_t version) const;  // a version asked for
   VersionState clean_version();
 
   pqxx::connection& conn_;

@@ -146,7 +146,10 @@ PooledConnection ConnectionPool::acquire() {
         throw;
       }
     }
-    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty()) {
+    ++waiting_;
+    const auto woke = available_.wait_until(lock, deadline);
+    --waiting_;
+    if (woke == std::cv_status::timeout && idle_.empty()) {
       throw PoolTimeout("no database connection free within " +
                         format_duration(config_.acquire_timeout) + " (pool max " +
                         std::to_string(config_.max_conns) + " connections, all in use)");
@@ -176,6 +179,11 @@ int ConnectionPool::open_connections() const {
 int ConnectionPool::idle_connections() const {
   std::lock_guard lock(mutex_);
   return static_cast<int>(idle_.size());
+}
+
+int ConnectionPool::waiting_acquires() const {
+  std::lock_guard lock(mutex_);
+  return waiting_;
 }
 
 void ConnectionPool::maintain() {

@@ -71,6 +71,8 @@ class ConnectionPool {
   // Connections open now (idle + checked out); never above max_conns.
   int open_connections() const;
   int idle_connections() const;
+  // acquire() calls blocked now until a connection is released (or their timeout).
+  int waiting_acquires() const;
   const PoolConfig& config() const { return config_; }
 
   // Closes idle connections past their lifetime (or past their idle time, down to min_conns)
@@ -93,6 +95,7 @@ class ConnectionPool {
   std::condition_variable available_;
   std::deque<Idle> idle_;
   int open_ = 0;  // idle + checked out + being opened
+  int waiting_ = 0;
 };
 
 }  // namespace daap::worker

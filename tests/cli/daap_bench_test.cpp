@@ -1,7 +1,7 @@
 // daap-bench is not a test; this only checks that it starts and explains itself.
 #include <gmock/gmock.h>
 
-#include "tests/cli/run_program.h"
+#include "tests/support/run_program.h"
 
 namespace daap::test {
 namespace {

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "tests/cli/run_program.h"
+#include "tests/support/run_program.h"
 #include "tests/support/test_database.h"
 
 namespace daap::test {

@@ -33,6 +33,17 @@ def env_from_secret(c, name):
     return None
 
 
+def selector_labels(test, obj):
+    """The labels obj's selector requires; fails the test when it selects nothing in
+    particular (an empty selector matches every pod) or uses expressions these checks do not
+    read."""
+    selector = obj["spec"].get("selector") or {}
+    test.assertNotIn("matchExpressions", selector, f"{obj['kind']}: only matchLabels is checked")
+    labels = selector.get("matchLabels") or {}
+    test.assertTrue(labels, f"{obj['kind']} has an empty selector: it would match every pod")
+    return labels
+
+
 class RenderedKustomization(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -125,7 +136,7 @@ class RenderedKustomization(unittest.TestCase):
     def test_deployment_selector_matches_its_pods(self):
         d = self.one("Deployment")
         labels = d["spec"]["template"]["metadata"]["labels"]
-        for k, v in d["spec"]["selector"]["matchLabels"].items():
+        for k, v in selector_labels(self, d).items():
             self.assertEqual(labels.get(k), v)
 
     def test_role_allows_exactly_what_the_cnpg_provisioner_does(self):
@@ -155,7 +166,7 @@ class RenderedKustomization(unittest.TestCase):
         pdb, d = self.one("PodDisruptionBudget"), self.one("Deployment")
         self.assertEqual(pdb["apiVersion"], "policy/v1")
         labels = d["spec"]["template"]["metadata"]["labels"]
-        for k, v in pdb["spec"]["selector"]["matchLabels"].items():
+        for k, v in selector_labels(self, pdb).items():
             self.assertEqual(labels.get(k), v)
         replicas = d["spec"]["replicas"]
         if "maxUnavailable" in pdb["spec"]:

@@ -19,7 +19,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -32,7 +31,6 @@ namespace daap::test {
 namespace {
 
 namespace fs = std::filesystem;
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // Where the pgbouncer binary is: $PGBOUNCER, Debian's /usr/sbin/pgbouncer, or PATH. Empty
@@ -187,14 +185,9 @@ class PgBouncer {
     if (pid_ > 0) {
       ::kill(pid_, SIGTERM);
       int status = 0;
-      const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-      while (::waitpid(pid_, &status, WNOHANG) == 0) {
-        if (std::chrono::steady_clock::now() > deadline) {
-          ::kill(pid_, SIGKILL);
-          ::waitpid(pid_, &status, 0);
-          break;
-        }
-        std::this_thread::sleep_for(milliseconds(20));
+      if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, seconds(10))) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
       }
     }
     std::error_code ignored;

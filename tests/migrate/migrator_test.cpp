@@ -11,12 +11,15 @@
 #include <gtest/gtest.h>
 
 #include "migrate/migrator.h"
+#include "tests/migrate/lock_waiters.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_database.h"
 
 namespace daap::migrate {
 namespace {
 
 using daap::test::FreshDatabase;
+using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 struct CommandResult {
@@ -48,6 +51,20 @@ std::string schema_dump(const std::string& url) {
     kept += line + "\n";
   }
   return kept;
+}
+
+// What `diff -u` says between two schema dumps: empty when they are the same.
+std::string schema_diff(const std::string& expected, const std::string& actual) {
+  if (expected == actual) return "";
+  const auto dir = fs::temp_directory_path();
+  const auto a = dir / ("daap-schema-expected-" + std::to_string(getpid()));
+  const auto b = dir / ("daap-schema-actual-" + std::to_string(getpid()));
+  std::ofstream(a) << expected;
+  std::ofstream(b) << actual;
+  const auto r = run("diff -u '" + a.string() + "' '" + b.string() + "'");
+  fs::remove(a);
+  fs::remove(b);
+  return r.output.empty() ? "(the dumps differ, but diff found no difference)" : r.output;
 }
 
 std::vector<Migration> real_migrations() { return load_migrations(DAAP_MIGRATIONS_DIR); }
@@ -144,8 +161,11 @@ TEST(Migrator, EveryDownFullyReversesItsUp) {
   }
   for (std::size_t i = real_migrations().size(); i > 0; --i) {
     ASSERT_EQ(migrator.down(1), 1);
-    EXPECT_TRUE(schema_dump(db.url()) == dumps[i - 1]) << "schema differs after reverting "
-                                                        << real_migrations()[i - 1].description;
+    const auto diff = schema_diff(dumps[i - 1], schema_dump(db.url()));
+    EXPECT_TRUE(diff.empty()) << "the schema after reverting "
+                              << real_migrations()[i - 1].description
+                              << " differs from the one before it ran:\n"
+                              << diff;
   }
   EXPECT_FALSE(migrator.version().version.has_value());
   pqxx::nontransaction tx(conn);
@@ -161,7 +181,8 @@ TEST(Migrator, UpDownUpGivesAnIdenticalSchema) {
   const std::string first = schema_dump(db.url());
   migrator.down();
   migrator.up();
-  EXPECT_TRUE(schema_dump(db.url()) == first) << "schema differs after up, down --all, up";
+  const auto diff = schema_diff(first, schema_dump(db.url()));
+  EXPECT_TRUE(diff.empty()) << "the schema differs after up, down --all, up:\n" << diff;
 }
 
 TEST(Migrator, FailingMigrationLeavesDirtyAndBlocksUntilForced) {
@@ -206,7 +227,69 @@ TEST(Migrator, GotoMovesUpAndDownToTheExactVersion) {
   EXPECT_EQ(migrator.version().version.value_or(0), migrator.latest_version());
   migrator.go_to(first);
   EXPECT_EQ(migrator.version().version.value_or(0), first);
-  EXPECT_THROW(migrator.go_to(4242), MigrateError);
+}
+
+TEST(Migrator, GotoAnUnknownVersionSaysNoMigrationHasItAndStaysPut) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator migrator(conn, real_migrations(), "/" + db.name());
+  migrator.up(1);
+  const auto unknown = migrator.latest_version() + 91;
+  try {
+    migrator.go_to(unknown);
+    FAIL() << "goto " << unknown << " went somewhere";
+  } catch (const MigrateError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("there is no migration " + std::to_string(unknown)), std::string::npos)
+        << message;
+    EXPECT_EQ(message.find("database is at version"), std::string::npos) << message;
+  }
+  EXPECT_EQ(migrator.version().version.value_or(0), real_migrations().front().version);
+}
+
+// What golang-migrate leaves when run without search_path=public by a role named like schema
+// daap: its own, empty history table in current_schema().
+void create_stray_history(pqxx::connection& conn) {
+  pqxx::nontransaction(conn).exec(
+      "CREATE TABLE IF NOT EXISTS daap.schema_migrations (version bigint not null primary key, "
+      "dirty boolean not null)");
+}
+
+TEST(Migrator, AStrayGolangMigrateHistoryStopsUpDownAndGotoBeforeAnyStep) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator migrator(conn, real_migrations(), "/" + db.name());
+  migrator.up(2);
+  create_stray_history(conn);
+  EXPECT_THROW(migrator.down(), StrayHistoryError);
+  EXPECT_THROW(migrator.up(), StrayHistoryError);
+  EXPECT_THROW(migrator.go_to(real_migrations().front().version), StrayHistoryError);
+  const auto state = migrator.version();
+  EXPECT_EQ(state.version.value_or(0), real_migrations().at(1).version);
+  EXPECT_FALSE(state.dirty);
+  ASSERT_TRUE(migrator.stray_history().has_value());
+  EXPECT_NE(migrator.stray_history()->find("DROP TABLE daap.schema_migrations"), std::string::npos);
+}
+
+TEST(Migrator, FirstDownRunByGolangMigrateNamesAStrayHistoryAndKeepsTheSchema) {
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  Migrator(conn, real_migrations(), "/" + db.name()).up(1);
+  create_stray_history(conn);
+  // As golang-migrate runs a file: all of it in one Exec.
+  std::ifstream file(real_migrations().front().down);
+  const std::string body{std::istreambuf_iterator<char>(file), {}};
+  try {
+    pqxx::nontransaction(conn).exec(body);
+    FAIL() << "001's down dropped schema daap with a history table in it";
+  } catch (const pqxx::sql_error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("daap.schema_migrations is in the way"), std::string::npos) << message;
+    EXPECT_NE(message.find("DROP TABLE daap.schema_migrations"), std::string::npos) << message;
+    EXPECT_NE(message.find("force 1"), std::string::npos) << message;
+  }
+  EXPECT_TRUE(pqxx::nontransaction(conn).query_value<bool>(
+      "SELECT to_regclass('daap.databases') IS NOT NULL"));
 }
 
 TEST(Migrator, ConcurrentUpRunsDoNotCollide) {
@@ -236,82 +319,24 @@ TEST(Migrator, ConcurrentUpRunsDoNotCollide) {
 
 TEST(Migrator, WaitsForGolangMigratesLockHeldByAnotherSession) {
   FreshDatabase db(FreshDatabase::Contents::empty);
+  const auto lock_id = advisory_lock_id("/" + db.name(), "public");
   pqxx::connection holder(db.url());
-  pqxx::nontransaction(holder).exec("SELECT pg_advisory_lock($1)",
-                                    pqxx::params{advisory_lock_id("/" + db.name(), "public")});
+  pqxx::nontransaction(holder).exec("SELECT pg_advisory_lock($1)", pqxx::params{lock_id});
   std::atomic<bool> done{false};
   std::thread runner([&] {
     pqxx::connection conn(db.url());
     Migrator(conn, real_migrations(), "/" + db.name()).up();
     done = true;
   });
-  // The runner must be blocked on exactly that lock before we let go of it.
+  // The runner must be blocked on exactly that lock before we let go of it, or the wait under
+  // test never happened.
   pqxx::connection observer(db.url());
-  for (int i = 0; i < 500; ++i) {
-    const auto waiting = pqxx::nontransaction(observer).query_value<int>(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
-    if (waiting > 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_FALSE(done.load());
+  EXPECT_TRUE(daap::test::eventually(
+      [&] { return done || daap::test::lock_waiters(observer, lock_id) == 1; }, 60s));
+  EXPECT_FALSE(done.load()) << "the migrator ran while another session held the lock";
   pqxx::nontransaction(holder).exec("SELECT pg_advisory_unlock_all()");
   runner.join();
   EXPECT_TRUE(done.load());
-}
-
-// daapctl migrate, as an operator runs it.
-class MigrateCommand : public ::testing::Test {
- protected:
-  std::string daapctl(const std::string& args, const std::string& url) {
-    return "DATABASE_URL='" + url + "' " + std::string(std::getenv("DAAP_BUILD_ROOT")) +
-           "/worker/daapctl/daapctl migrate " + args;
-  }
-};
-
-TEST_F(MigrateCommand, UpThenVersionReportsTheLatest) {
-  FreshDatabase db(FreshDatabase::Contents::empty);
-  auto r = run(daapctl("up", db.url()));
-  EXPECT_EQ(r.status, 0) << r.output;
-  r = run(daapctl("version", db.url()));
-  EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(r.output, std::to_string(real_migrations().back().version) + "\n");
-  r = run(daapctl("down --all", db.url()));
-  EXPECT_EQ(r.status, 0) << r.output;
-  r = run(daapctl("version", db.url()));
-  EXPECT_EQ(r.output, "no migration applied\n");
-}
-
-TEST_F(MigrateCommand, DirtyDatabaseIsRefusedWithRecoveryAdvice) {
-  FreshDatabase db(FreshDatabase::Contents::empty);
-  {
-    pqxx::connection conn(db.url());
-    Migrator(conn, real_migrations(), "/" + db.name()).up(1);
-    pqxx::nontransaction(conn).exec("UPDATE public.schema_migrations SET dirty = true");
-  }
-  auto r = run(daapctl("up", db.url()));
-  EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("dirty at version 1"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("daapctl migrate force"), std::string::npos) << r.output;
-  r = run(daapctl("force 1", db.url()));
-  EXPECT_EQ(r.status, 0) << r.output;
-  r = run(daapctl("up", db.url()));
-  EXPECT_EQ(r.status, 0) << r.output;
-}
-
-TEST_F(MigrateCommand, BadArgumentsExitTwoNamingTheProblem) {
-  FreshDatabase db(FreshDatabase::Contents::empty);
-  auto r = run(daapctl("down", db.url()));
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.output.find("down needs N or --all"), std::string::npos) << r.output;
-  r = run(daapctl("up abc", db.url()));
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.output.find("'abc'"), std::string::npos) << r.output;
-}
-
-TEST_F(MigrateCommand, UnreachableDatabaseDoesNotPrintThePassword) {
-  auto r = run(daapctl("version", "postgresql://daap:s3cretpw@127.0.0.1:1/daap"));
-  EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.output.find("s3cretpw"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -143,10 +143,12 @@ TEST(WorkerDrain, WorkersSurviveAPostgresRestartAndFinishEverything) {
 TEST(WorkerDrain, NotificationWakesAnIdleWorkerLongBeforeThePollInterval) {
   FreshDatabase db;
   auto env = worker_env(db.url());
-  env["POLL_INTERVAL"] = "30s";
+  // An hour between polls: a job started within the deadlines below was started by the
+  // notification, however slow this machine is.
+  env["POLL_INTERVAL"] = "1h";
   WorkerProcess worker({}, env);
   insert_jobs(db.url(), "noop", 1);
-  ASSERT_TRUE(eventually([&] { return count_state(db.url(), "succeeded") == 1; }, seconds(20)))
+  ASSERT_TRUE(eventually([&] { return count_state(db.url(), "succeeded") == 1; }, seconds(60)))
       << worker.output();
   // Idle now, LISTENing on its own connection.
   ASSERT_TRUE(eventually(
@@ -157,11 +159,9 @@ TEST(WorkerDrain, NotificationWakesAnIdleWorkerLongBeforeThePollInterval) {
       },
       seconds(10)));
 
-  const auto start = std::chrono::steady_clock::now();
   insert_jobs(db.url(), "noop", 1);
-  ASSERT_TRUE(eventually([&] { return count_state(db.url(), "succeeded") == 2; }, seconds(10)))
+  ASSERT_TRUE(eventually([&] { return count_state(db.url(), "succeeded") == 2; }, seconds(60)))
       << worker.output();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(3));
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait_exit(seconds(30)), 0) << worker.output();
 }

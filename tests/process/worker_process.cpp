@@ -12,7 +12,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 extern char** environ;
 
@@ -78,17 +77,15 @@ void WorkerProcess::signal(int sig) {
 }
 
 std::optional<int> WorkerProcess::wait_exit(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!status_) {
-    int st = 0;
-    const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-    if (r == pid_) {
-      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      break;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  eventually(
+      [this] {
+        int st = 0;
+        if (!status_ && ::waitpid(pid_, &st, WNOHANG) == pid_) {
+          status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        return status_.has_value();
+      },
+      timeout);
   return status_;
 }
 
@@ -106,19 +103,6 @@ std::map<std::string, std::string> worker_env(const std::string& url) {
           {"HTTP_ADDR", "off"},
           {"POLL_INTERVAL", "200ms"},
           {"LOG_LEVEL", "info"}};
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    try {
-      if (condition()) return true;
-    } catch (const pqxx::broken_connection&) {
-      // The server is restarting: ask again.
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
 }
 
 std::int64_t query_int(const std::string& url, const std::string& sql) {

@@ -4,13 +4,14 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <pqxx/pqxx>
+
+#include "tests/support/eventually.h"  // eventually(), for the conditions below
 
 namespace daap::test {
 
@@ -45,9 +46,6 @@ class WorkerProcess {
 
 // The usual worker environment for `url`: DATABASE_URL, no HTTP, quick polling.
 std::map<std::string, std::string> worker_env(const std::string& url);
-
-// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 // One value from a short-lived connection (survives server restarts between calls).
 std::int64_t query_int(const std::string& url, const std::string& sql);

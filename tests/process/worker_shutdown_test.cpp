@@ -27,7 +27,7 @@ TEST(WorkerShutdown, SigtermLetsRunningJobsFinishThenExitsZero) {
       << worker.output();
 
   worker.signal(SIGTERM);
-  const auto status = worker.wait_exit(seconds(15));
+  const auto status = worker.wait_exit(seconds(60));
   ASSERT_TRUE(status.has_value()) << worker.output();
   EXPECT_EQ(*status, 0) << worker.output();
   EXPECT_EQ(query_int(db.url(), "SELECT count(*) FROM daap.jobs WHERE state = 'succeeded'"), 2);
@@ -38,19 +38,19 @@ TEST(WorkerShutdown, SigtermLetsRunningJobsFinishThenExitsZero) {
 TEST(WorkerShutdown, JobLongerThanTheShutdownTimeoutIsReleasedWithItsAttemptNotSpent) {
   FreshDatabase db;
   create_effects_table(db.url());
-  insert_jobs(db.url(), "test.record", 1, R"({"sleep_ms": 60000})");
+  // The job would run for an hour: a worker that exits within the deadline below, with the job
+  // released, went by the 1s shutdown timeout, however slow this machine is.
+  insert_jobs(db.url(), "test.record", 1, R"({"sleep_ms": 3600000})");
   auto env = worker_env(db.url());
   env["SHUTDOWN_TIMEOUT"] = "1s";
   WorkerProcess worker({}, env);
   ASSERT_TRUE(eventually([&] { return running_jobs_are(db.url(), 1); }, seconds(20)))
       << worker.output();
 
-  const auto start = std::chrono::steady_clock::now();
   worker.signal(SIGTERM);
-  const auto status = worker.wait_exit(seconds(15));
+  const auto status = worker.wait_exit(seconds(60));
   ASSERT_TRUE(status.has_value()) << worker.output();
   EXPECT_EQ(*status, 0) << worker.output();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(10));
   EXPECT_EQ(query_int(db.url(),
                       "SELECT count(*) FROM daap.jobs WHERE state = 'available' AND "
                       "attempt = 0 AND lease_expires_at IS NULL"),
@@ -64,9 +64,10 @@ TEST(WorkerShutdown, JobLongerThanTheShutdownTimeoutIsReleasedWithItsAttemptNotS
 TEST(WorkerShutdown, SecondSignalExitsAtOnceWithStatusOne) {
   FreshDatabase db;
   create_effects_table(db.url());
-  insert_jobs(db.url(), "test.record", 1, R"({"sleep_ms": 60000})");
+  // An hour's job and shutdown timeout: exiting within the deadline below is "at once".
+  insert_jobs(db.url(), "test.record", 1, R"({"sleep_ms": 3600000})");
   auto env = worker_env(db.url());
-  env["SHUTDOWN_TIMEOUT"] = "60s";
+  env["SHUTDOWN_TIMEOUT"] = "1h";
   WorkerProcess worker({}, env);
   ASSERT_TRUE(eventually([&] { return running_jobs_are(db.url(), 1); }, seconds(20)))
       << worker.output();
@@ -75,7 +76,7 @@ TEST(WorkerShutdown, SecondSignalExitsAtOnceWithStatusOne) {
                          seconds(10)))
       << worker.output();
   worker.signal(SIGINT);
-  const auto status = worker.wait_exit(seconds(5));
+  const auto status = worker.wait_exit(seconds(60));
   ASSERT_TRUE(status.has_value()) << worker.output();
   EXPECT_EQ(*status, 1) << worker.output();
 }

@@ -11,11 +11,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.h"
 #include "tests/support/test_database.h"
 
 namespace daap::queue {
 namespace {
 
+using daap::test::eventually;
+using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -302,11 +305,12 @@ TEST(EnqueueNotify, AMultiRowInsertSendsExactlyOneNotification) {
   }
   pqxx::nontransaction(sender).exec("NOTIFY daap_test_sentinel");
   // Notifications from one sender arrive in commit order: the sentinel comes last.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!sentinel && std::chrono::steady_clock::now() < deadline) {
-    listener.await_notification(1, 0);
-  }
-  ASSERT_TRUE(sentinel);
+  ASSERT_TRUE(eventually(
+      [&] {
+        if (!sentinel) listener.await_notification(1, 0);
+        return sentinel;
+      },
+      30s));
   EXPECT_EQ(jobs, 2) << "one per INSERT statement of 100 rows";
   EXPECT_EQ(pqxx::work(listener).query_value<int>("SELECT count(*) FROM daap.jobs"), 200);
 }
@@ -323,18 +327,17 @@ TEST(EnqueueRace, ConcurrentEnqueuesOfOneUniqueKeyMakeOneJob) {
     second_id = enqueue(tx, NewJob{.kind = "noop", .unique_key = "once"});
     tx.commit();
   });
-  // The second insert waits on the first's uncommitted key.
-  {
-    pqxx::connection watch(db.url());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (pqxx::nontransaction(watch).query_value<int>(
-               "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = "
-               "'Lock'",
-               pqxx::params{b_pid}) == 0 &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval
-    }
-  }
+  // The second insert waits on the first's uncommitted key: otherwise the race never ran.
+  pqxx::connection watch(db.url());
+  EXPECT_TRUE(eventually(
+      [&] {
+        return pqxx::nontransaction(watch).query_value<int>(
+                   "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND "
+                   "wait_event_type = 'Lock'",
+                   pqxx::params{b_pid}) == 1;
+      },
+      30s))
+      << "the second enqueue never waited on the first one's uncommitted unique key";
   first.commit();
   second.join();
   EXPECT_EQ(second_id.load(), id);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -13,6 +12,7 @@
 #include "queue/enqueue.h"
 #include "queue/queries.h"
 #include "queue/workers.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_database.h"
 
 namespace daap::queue {

@@ -1,19 +1,55 @@
 // JobListener: wakes on the insert trigger's NOTIFY from another connection.
 #include "queue/notifier.h"
 
-#include <atomic>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.h"
 #include "tests/support/test_database.h"
 
 namespace daap::queue {
 namespace {
 
+using daap::test::eventually;
 using namespace std::chrono_literals;
 using std::chrono::steady_clock;
+
+// Whether thread `tid` of this process sleeps in poll() or select(): where wait() sleeps
+// (libpqxx waits on the socket with poll). Linux shows a thread's system call in /proc.
+bool sleeps_in_poll(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  long number = -1;
+  in >> number;  // "running" when it is not in a system call
+  for (const long sleeping : {
+#ifdef SYS_poll
+           static_cast<long>(SYS_poll),
+#endif
+#ifdef SYS_select
+           static_cast<long>(SYS_select),
+#endif
+           static_cast<long>(SYS_ppoll), static_cast<long>(SYS_pselect6)}) {
+    if (number == sleeping) return true;
+  }
+  return false;
+}
+
+// Bytes the server sent on `conn` that libpq has not read yet.
+int unread_bytes(pqxx::connection& conn) {
+  int bytes = 0;
+  ::ioctl(conn.sock(), FIONREAD, &bytes);
+  return bytes;
+}
+
+// One NotificationResponse on the jobs channel: 'A', length, sender pid, channel, empty payload.
+const int kNotificationBytes = 1 + 4 + 4 + static_cast<int>(std::strlen(kJobsChannel)) + 1 + 1;
 
 class JobListenerTest : public ::testing::Test {
  protected:
@@ -23,20 +59,20 @@ class JobListenerTest : public ::testing::Test {
   void insert_job() { pqxx::nontransaction(other).exec("SELECT daap.enqueue('noop')"); }
 };
 
-TEST_F(JobListenerTest, WakesOnAnInsertFromAnotherConnection) {
+TEST_F(JobListenerTest, WakesOnAnInsertFromAnotherConnectionWhileWaiting) {
   JobListener listener(listen_conn);
-  std::atomic<bool> waiting{false};
+  const pid_t waiter = ::gettid();
+  bool inserted_while_waiting = false;
   std::thread inserter([&] {
-    while (!waiting) std::this_thread::yield();
+    // Only once wait() sleeps: the notification must wake it, not be found on arrival.
+    inserted_while_waiting = eventually([&] { return sleeps_in_poll(waiter); }, 30s, 1ms);
     insert_job();
   });
-  waiting = true;
-  const auto start = steady_clock::now();
-  const bool woke = listener.wait(5s);
-  const auto took = steady_clock::now() - start;
+  // A notification ends the wait long before this; no notification, no wake-up at all.
+  const bool woke = listener.wait(60s);
   inserter.join();
+  EXPECT_TRUE(inserted_while_waiting) << "wait() returned or never slept before the insert";
   EXPECT_TRUE(woke);
-  EXPECT_LT(took, 4s) << "returned because of the notification, not the timeout";
 }
 
 TEST_F(JobListenerTest, TimesOutWithoutANotification) {
@@ -50,10 +86,13 @@ TEST_F(JobListenerTest, CountsNotificationsThatArrivedBeforeTheWaitAndConsumesTh
   JobListener listener(listen_conn);
   insert_job();
   insert_job();
-  EXPECT_TRUE(listener.wait(5s));
-  // Both may have been consumed already, or the second may still be in flight.
-  listener.wait(100ms);
-  EXPECT_FALSE(listener.wait(100ms));
+  // Both notifications are in the listener's socket, unread, before wait() starts. (Counted
+  // in plain-text protocol bytes: the test servers do not use TLS.)
+  ASSERT_TRUE(
+      eventually([&] { return unread_bytes(listen_conn) >= 2 * kNotificationBytes; }, 30s))
+      << unread_bytes(listen_conn) << " bytes arrived";
+  EXPECT_TRUE(listener.wait(30s)) << "what arrived before the wait counts";
+  EXPECT_FALSE(listener.wait(200ms)) << "one wait consumes all that had arrived";
 }
 
 TEST_F(JobListenerTest, AnUncommittedInsertDoesNotWakeAndItsCommitDoes) {
@@ -62,7 +101,7 @@ TEST_F(JobListenerTest, AnUncommittedInsertDoesNotWakeAndItsCommitDoes) {
   tx.exec("SELECT daap.enqueue('noop')");
   EXPECT_FALSE(listener.wait(200ms));
   tx.commit();
-  EXPECT_TRUE(listener.wait(5s));
+  EXPECT_TRUE(listener.wait(30s));
 }
 
 TEST_F(JobListenerTest, StopsListeningWhenDestroyed) {

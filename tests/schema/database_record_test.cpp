@@ -150,7 +150,7 @@ TEST(DatabaseStatusText, UnknownStatusIsInvalidInputNamingStatus) {
   EXPECT_EQ(rejected_field([] { parse_status(""); }), "status");
 }
 
-TEST(DatabaseLifecycle, AllowsExactlyTheDocumentedTransitions) {
+TEST(DatabaseStatusTransitions, AllowsExactlyTheDocumentedTransitions) {
   const std::set<std::pair<S, S>> allowed = {
       {S::provisioning, S::ready}, {S::provisioning, S::error}, {S::ready, S::deleting},
       {S::error, S::deleting},     {S::error, S::provisioning}, {S::deleting, S::deleted},
@@ -164,7 +164,7 @@ TEST(DatabaseLifecycle, AllowsExactlyTheDocumentedTransitions) {
   }
 }
 
-TEST(DatabaseLifecycle, InvalidTransitionNamesBothStates) {
+TEST(DatabaseStatusTransitions, InvalidTransitionNamesBothStates) {
   try {
     check_transition(S::ready, S::provisioning);
     FAIL();

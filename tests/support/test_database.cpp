@@ -7,9 +7,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include "migrate/migrator.h"
+#include "tests/support/eventually.h"
 
 namespace daap::test {
 namespace {
@@ -36,17 +36,23 @@ std::string migrations_fingerprint(const std::vector<migrate::Migration>& migrat
 
 void create_from_template(pqxx::connection& admin, const std::string& name,
                           const std::string& tpl) {
-  for (int attempt = 0;; ++attempt) {
-    try {
-      pqxx::nontransaction(admin).exec("CREATE DATABASE " + admin.quote_name(name) +
-                                       " TEMPLATE " + admin.quote_name(tpl));
-      return;
-    } catch (const pqxx::sql_error& e) {
-      // 55006: another session is still connected to the template; it goes away quickly.
-      if (e.sqlstate() != "55006" || attempt > 50) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
+  const auto create = [&] {
+    pqxx::nontransaction(admin).exec("CREATE DATABASE " + admin.quote_name(name) + " TEMPLATE " +
+                                     admin.quote_name(tpl));
+  };
+  const bool created = eventually(
+      [&] {
+        try {
+          create();
+          return true;
+        } catch (const pqxx::sql_error& e) {
+          // 55006: another session is still connected to the template; it goes away quickly.
+          if (e.sqlstate() != "55006") throw;
+          return false;
+        }
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(100));
+  if (!created) create();  // once more, to throw what is in the way
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.h"
 #include "tests/support/test_database.h"
 
 namespace daap::worker {
@@ -21,6 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using ::daap::test::eventually;
 using ::testing::HasSubstr;
 
 // `url` with application_name set, so the server's pg_stat_activity shows this test's
@@ -37,17 +39,6 @@ std::string unique_application_name() {
   return s.str();
 }
 
-// Polls `condition` until it holds or `limit` passes; for things the server does
-// asynchronously (a terminated backend leaving pg_stat_activity).
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = Clock::now() + limit;
-  while (!condition()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
 
 int backend_pid(pqxx::connection& conn) {
   pqxx::nontransaction tx(conn);
@@ -89,7 +80,7 @@ class PoolTest : public ::testing::Test {
     pqxx::nontransaction tx(observer_);
     ASSERT_TRUE(tx.query_value<bool>("SELECT pg_terminate_backend($1)", pqxx::params{pid}));
     tx.commit();
-    ASSERT_TRUE(eventually([&] { return !backend_exists(pid); })) << "backend " << pid;
+    ASSERT_TRUE(eventually([&] { return !backend_exists(pid); }, 10s)) << "backend " << pid;
   }
 
   std::string app_;
@@ -189,7 +180,7 @@ TEST_F(PoolTest, DiscardedConnectionIsClosedOnRelease) {
     conn.discard();
   }
   EXPECT_EQ(pool.open_connections(), 0);
-  EXPECT_TRUE(eventually([&] { return !backend_exists(discarded); }));
+  EXPECT_TRUE(eventually([&] { return !backend_exists(discarded); }, 10s));
   auto conn = pool.acquire();
   EXPECT_NE(backend_pid(*conn), discarded);
 }
@@ -279,8 +270,12 @@ TEST_F(PoolTest, WaitingAcquireGetsTheConnectionAnotherThreadReleases) {
     auto conn = pool.acquire();
     waiter_pid = backend_pid(*conn);
   });
+  // Released only once the waiter is blocked in acquire: the waiting path is what is tested.
+  EXPECT_TRUE(eventually([&] { return pool.waiting_acquires() == 1; }, 30s))
+      << "the waiter never waited for a connection";
   held.reset();
   waiter.join();
+  EXPECT_EQ(pool.waiting_acquires(), 0);
   EXPECT_EQ(waiter_pid, pid);
   EXPECT_EQ(pool.open_connections(), 1);
 }
@@ -298,7 +293,7 @@ TEST_F(PoolTest, MaintainClosesConnectionsIdleLongerThanMaxIdleTime) {
   pool.maintain();
   EXPECT_EQ(pool.open_connections(), 0);
   EXPECT_EQ(pool.idle_connections(), 0);
-  EXPECT_TRUE(eventually([&] { return server_connections() == 0; }));
+  EXPECT_TRUE(eventually([&] { return server_connections() == 0; }, 10s));
 }
 
 TEST_F(PoolTest, MaintainKeepsMinConnsOpenPastMaxIdleTime) {
@@ -313,7 +308,7 @@ TEST_F(PoolTest, MaintainKeepsMinConnsOpenPastMaxIdleTime) {
   pool.maintain();
   EXPECT_EQ(pool.open_connections(), 2);
   EXPECT_EQ(pool.idle_connections(), 2);
-  EXPECT_TRUE(eventually([&] { return server_connections() == 2; }));
+  EXPECT_TRUE(eventually([&] { return server_connections() == 2; }, 10s));
 }
 
 TEST_F(PoolTest, ConnectionPastMaxLifetimeIsClosedOnRelease) {
@@ -343,7 +338,7 @@ TEST_F(PoolTest, MaintainReplacesIdleConnectionsPastMaxLifetime) {
   pool.maintain();
   EXPECT_EQ(pool.open_connections(), 1);
   EXPECT_EQ(pool.idle_connections(), 1);
-  EXPECT_TRUE(eventually([&] { return !backend_exists(old_pid); }));
+  EXPECT_TRUE(eventually([&] { return !backend_exists(old_pid); }, 10s));
   auto conn = pool.acquire();
   EXPECT_NE(backend_pid(*conn), old_pid);
 }
@@ -413,14 +408,15 @@ TEST(PoolUnreachableTest, SilentServerFailsAcquireWithinTheTimeout) {
   c.url = "postgresql://nobody@127.0.0.1:" + std::to_string(server.port()) + "/none";
   c.acquire_timeout = 300ms;
   ConnectionPool pool(c);
-  const auto start = Clock::now();
+  // That acquire returns at all is the point (without the timeout it would wait forever, and
+  // the suite's deadline ends it); the message says it was the 300ms timeout that ended it.
+  // How soon it returns is not asserted: a loaded machine may take longer.
   try {
     pool.acquire();
     FAIL() << "acquire returned a connection to a silent server";
   } catch (const pqxx::broken_connection& e) {
     EXPECT_THAT(e.what(), HasSubstr("no answer from the database server within 300ms"));
   }
-  EXPECT_LT(Clock::now() - start, 5s);
   EXPECT_EQ(pool.open_connections(), 0);
 }
 

@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "migrate/database_url.h"
 #include "migrate/migrator.h"
 #include "worker/daapctl/commands.h"
 
@@ -28,6 +29,33 @@ std::int64_t parse_number(const std::string& text, const std::string& what) {
 std::string describe(const migrate::VersionState& state) {
   if (!state.version) return "no migration applied";
   return std::to_string(*state.version) + (state.dirty ? " (dirty)" : "");
+}
+
+// golang-migrate fails `up N` / `down N` that cannot move N steps (its ErrShortLimit, or "file
+// does not exist" when it cannot move at all), after moving as far as it could; so does this.
+// Returns the exit status.
+int check_steps(const std::string& action, std::optional<int> steps, int ran,
+                migrate::Migrator& migrator) {
+  if (!steps || ran >= *steps) return 0;
+  std::cerr << "daapctl migrate: " << action << " " << *steps << ": ";
+  if (action == "up") {
+    std::cerr << (ran == 0 ? std::string("no migration was left to apply")
+                           : "only " + std::to_string(ran) + " migration(s) were left to apply")
+              << "; the database is at the latest version, " << migrator.latest_version()
+              << " (`daapctl migrate up` without N applies whatever is pending)\n";
+  } else {
+    std::cerr << (ran == 0 ? std::string("no migration is applied, there was nothing to revert")
+                           : "only " + std::to_string(ran) +
+                                 " migration(s) were applied; none is applied now")
+              << " (`daapctl migrate down --all` reverts whatever is applied)\n";
+  }
+  return 1;
+}
+
+void warn_if_stray_history(migrate::Migrator& migrator) {
+  if (auto stray = migrator.stray_history()) {
+    std::cerr << "daapctl migrate: warning: " << *stray << "\n";
+  }
 }
 
 }  // namespace
@@ -56,12 +84,21 @@ int migrate_command(const Args& args) {
                                        DAAP_MIGRATIONS_DIR);
   const auto db = read_database_config(vm);
   auto migrations = migrate::load_migrations(dir);
-  pqxx::connection conn(db.url);
-  migrate::Migrator migrator(conn, std::move(migrations), "/" + std::string(conn.dbname()));
+  std::string conninfo;
+  try {
+    conninfo = migrate::libpq_conninfo(db.url);
+  } catch (const migrate::DatabaseUrlError& e) {
+    throw ConfigError("--database-url / DATABASE_URL", e.what());
+  }
+  pqxx::connection conn(conninfo);
+  // The same lock as golang-migrate given the same URL, whatever form the URL takes.
+  migrate::Migrator migrator(conn, std::move(migrations),
+                             migrate::lock_database_name(db.url, conn));
 
   try {
     if (action == "version") {
       std::cout << describe(migrator.version()) << "\n";
+      warn_if_stray_history(migrator);
     } else if (action == "up") {
       std::optional<int> steps;
       if (argument) steps = static_cast<int>(parse_number(*argument, "N"));
@@ -69,6 +106,7 @@ int migrate_command(const Args& args) {
       const int ran = migrator.up(steps);
       std::cout << (ran == 0 ? "no change" : "applied " + std::to_string(ran) + " migration(s)")
                 << "; version " << describe(migrator.version()) << "\n";
+      return check_steps(action, steps, ran, migrator);
     } else if (action == "down") {
       if (all == argument.has_value()) throw UsageError("down needs N or --all");
       std::optional<int> steps;
@@ -77,6 +115,7 @@ int migrate_command(const Args& args) {
       const int ran = migrator.down(steps);
       std::cout << (ran == 0 ? "no change" : "reverted " + std::to_string(ran) + " migration(s)")
                 << "; version " << describe(migrator.version()) << "\n";
+      return check_steps(action, steps, ran, migrator);
     } else if (action == "goto" || action == "force") {
       if (!argument) throw UsageError(action + " needs a version V");
       const auto version = parse_number(*argument, "V");
@@ -86,6 +125,7 @@ int migrate_command(const Args& args) {
         migrator.force(version);
       }
       std::cout << "version " << describe(migrator.version()) << "\n";
+      if (action == "force") warn_if_stray_history(migrator);
     } else {
       throw UsageError("unknown action '" + action + "'");
     }

@@ -1,4 +1,4 @@
-// Runs a built program as a child process and captures what it printed.
+// Runs a program as a child process and captures what it printed.
 #pragma once
 
 #include <string>
