@@ -1,19 +1,10 @@
 // daap-bench: throughput and latency of the job queue on a real PostgreSQL, each figure printed
 // with the conditions it was measured under. Not a test: run it by hand (scripts/bench).
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -23,10 +14,11 @@
 #include <boost/program_options.hpp>
 #include <pqxx/pqxx>
 
+#include "bench/figures.h"
+#include "bench/options.h"
+#include "bench/worker_processes.h"
 #include "queue/enqueue.h"
 #include "worker/config.h"
-
-extern char** environ;
 
 namespace po = boost::program_options;
 
@@ -37,38 +29,9 @@ using SteadyClock = std::chrono::steady_clock;
 using Seconds = std::chrono::duration<double>;
 
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
-constexpr auto kWorkerStopTimeout = std::chrono::seconds(30);
 constexpr int kBulkBatch = 1000;
 // Records the bench creates in daap.databases carry this owner team, so it deletes only its own.
 constexpr const char* kBenchTeam = "daap-bench";
-
-struct Options {
-  std::string database_url;
-  int jobs = 20000;
-  std::vector<int> concurrency = {10};
-  std::vector<int> processes = {1};
-  int repeat = 3;
-  std::vector<std::string> kinds = {"noop", "database.update"};
-  std::set<std::string> only = {"drain", "enqueue", "latency"};
-  int latency_jobs = 200;
-  std::chrono::milliseconds latency_gap{20};
-  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
-  std::string worker_bin;
-  std::vector<std::string> worker_args;
-  bool force = false;
-};
-
-// What a figure depends on besides the code: printed next to every figure.
-struct Conditions {
-  std::string postgres_version, fsync, synchronous_commit;
-  unsigned cores = 0;
-  std::string load_average;  // the machine may be shared: its 1-minute load when the bench began
-  std::string text() const {
-    return "PostgreSQL " + postgres_version + ", fsync=" + fsync +
-           ", synchronous_commit=" + synchronous_commit + ", " + std::to_string(cores) +
-           " cores, load " + load_average;
-  }
-};
 
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts;
@@ -100,25 +63,6 @@ std::vector<int> parse_int_list(const std::string& text, const std::string& flag
   return values;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const auto n = values.size();
-  if (n == 0) return 0;
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-std::string fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
-}
-
-std::string list_text(const std::vector<double>& values, int decimals) {
-  std::string text;
-  for (const auto v : values) text += (text.empty() ? "" : ", ") + fixed(v, decimals);
-  return text;
-}
-
 // The worker next to this build: <build>/bench/daap-bench -> <build>/worker/daap_worker/.
 std::string default_worker_bin() {
   std::error_code ec;
@@ -127,22 +71,6 @@ std::string default_worker_bin() {
   return (self.parent_path() / ".." / "worker" / "daap_worker" / "daap-worker")
       .lexically_normal()
       .string();
-}
-
-Conditions read_conditions(pqxx::connection& conn) {
-  pqxx::nontransaction tx(conn);
-  const auto row = tx.exec(
-                         "SELECT current_setting('server_version'), current_setting('fsync'), "
-                         "current_setting('synchronous_commit')")
-                       .one_row();
-  Conditions c;
-  c.postgres_version = split(row[0].as<std::string>(), ' ').front();
-  c.fsync = row[1].as<std::string>();
-  c.synchronous_commit = row[2].as<std::string>();
-  c.cores = std::thread::hardware_concurrency();
-  std::ifstream loadavg("/proc/loadavg");
-  if (!(loadavg >> c.load_average)) c.load_average = "unknown";
-  return c;
 }
 
 // Refuses a database that is not migrated, or that holds jobs or live workers the bench did not
@@ -199,120 +127,6 @@ void pre_enqueue(pqxx::connection& conn, const std::string& kind, int n) {
   pqxx::nontransaction(conn).exec("ANALYZE daap.jobs");
 }
 
-// daap-worker processes, stopped with SIGTERM (then SIGKILL) when this object goes away.
-class WorkerProcesses {
- public:
-  WorkerProcesses(const Options& options, int count, std::optional<int> concurrency) {
-    std::vector<std::string> args = {options.worker_bin, "--http-addr", "off", "--log-level",
-                                     "warn"};
-    if (concurrency) {
-      args.insert(args.end(), {"--concurrency", std::to_string(*concurrency)});
-    }
-    args.insert(args.end(), options.worker_args.begin(), options.worker_args.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (int i = 0; i < count; ++i) {
-      pid_t pid = 0;
-      const int rc =
-          posix_spawn(&pid, options.worker_bin.c_str(), nullptr, nullptr, argv.data(), environ);
-      if (rc != 0) {
-        stop();  // the ones already started: no destructor runs for a throwing constructor
-        throw std::runtime_error("cannot start " + options.worker_bin + ": " + std::strerror(rc) +
-                                 " (build it, or give --worker-bin)");
-      }
-      pids_.push_back(pid);
-    }
-  }
-  ~WorkerProcesses() { stop(); }
-  WorkerProcesses(const WorkerProcesses&) = delete;
-  WorkerProcesses& operator=(const WorkerProcesses&) = delete;
-
-  // Throws if a worker has already exited (it could not start, or crashed).
-  void check_alive() {
-    for (auto& pid : pids_) {
-      int status = 0;
-      if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
-        const auto dead = pid;
-        pid = 0;
-        throw std::runtime_error("daap-worker " + std::to_string(dead) + " exited early (" +
-                                 describe(status) + ")");
-      }
-    }
-  }
-
-  // SIGTERM to all, waits for them to drain; SIGKILL after kWorkerStopTimeout.
-  void stop() {
-    for (const auto pid : pids_) {
-      if (pid > 0) kill(pid, SIGTERM);
-    }
-    const auto deadline = SteadyClock::now() + kWorkerStopTimeout;
-    for (auto& pid : pids_) {
-      while (pid > 0) {
-        int status = 0;
-        const auto r = waitpid(pid, &status, WNOHANG);
-        if (r == pid || (r < 0 && errno != EINTR)) {
-          pid = 0;
-        } else if (SteadyClock::now() > deadline) {
-          std::cerr << "daap-bench: daap-worker " << pid << " ignored SIGTERM; killing it\n";
-          kill(pid, SIGKILL);
-          waitpid(pid, &status, 0);
-          pid = 0;
-        } else {
-          std::this_thread::sleep_for(kPollInterval);
-        }
-      }
-    }
-  }
-
- private:
-  static std::string describe(int status) {
-    if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
-    return "status " + std::to_string(status);
-  }
-  std::vector<pid_t> pids_;
-};
-
-struct JobCounts {
-  std::int64_t succeeded = 0, failed = 0, cancelled = 0;
-};
-
-JobCounts count_jobs(pqxx::connection& conn) {
-  constexpr const char* kQuery =
-      "SELECT count(*) FILTER (WHERE state = 'succeeded'), "
-      "  count(*) FILTER (WHERE state = 'failed'), "
-      "  count(*) FILTER (WHERE state = 'cancelled') FROM daap.jobs";
-  const auto row = pqxx::nontransaction(conn).exec(kQuery).one_row();
-  return {row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>()};
-}
-
-// Waits until no job is left unfinished, then checks that `n` succeeded; throws when some ended
-// otherwise, a worker dies, or on timeout. The 20 ms poll only probes the partial indexes of
-// available and running jobs: counting every row that often would load the server it measures.
-void wait_for_succeeded(pqxx::connection& conn, std::int64_t n, WorkerProcesses& workers,
-                        std::chrono::milliseconds timeout) {
-  const auto deadline = SteadyClock::now() + timeout;
-  while (pqxx::nontransaction(conn).query_value<bool>(
-      "SELECT EXISTS (SELECT 1 FROM daap.jobs WHERE state = 'available') "
-      "    OR EXISTS (SELECT 1 FROM daap.jobs WHERE state = 'running')")) {
-    workers.check_alive();
-    if (SteadyClock::now() > deadline) {
-      throw std::runtime_error("timed out after " + worker::format_duration(timeout) + " with " +
-                               std::to_string(count_jobs(conn).succeeded) + " of " +
-                               std::to_string(n) + " jobs succeeded");
-    }
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  const auto counts = count_jobs(conn);
-  if (counts.succeeded != n) {
-    throw std::runtime_error(std::to_string(counts.succeeded) + " of " + std::to_string(n) +
-                             " jobs succeeded, " + std::to_string(counts.failed) + " failed and " +
-                             std::to_string(counts.cancelled) +
-                             " were cancelled: see `daapctl jobs list --state failed`");
-  }
-}
-
 // (a) Drain: N pre-enqueued jobs, P worker processes of concurrency C, start to all succeeded.
 void bench_drain(const Options& options, pqxx::connection& conn, const Conditions& conditions) {
   for (const auto& kind : options.kinds) {
@@ -321,6 +135,7 @@ void bench_drain(const Options& options, pqxx::connection& conn, const Condition
         const std::string setup = "N=" + std::to_string(options.jobs) +
                                   " concurrency=" + std::to_string(concurrency) +
                                   " processes=" + std::to_string(processes);
+        const auto load_before = load_average();
         std::cout << "drain " << kind << " " << setup << "\n";
         std::vector<double> wall_rates, db_rates;
         for (int run = 1; run <= options.repeat; ++run) {
@@ -329,7 +144,7 @@ void bench_drain(const Options& options, pqxx::connection& conn, const Condition
           const auto start = SteadyClock::now();
           Seconds wall{};
           {
-            WorkerProcesses workers(options, processes, concurrency);
+            WorkerProcesses workers(options, processes, concurrency, options.database_url);
             wait_for_succeeded(conn, options.jobs, workers, options.timeout);
             wall = SteadyClock::now() - start;
           }  // the workers stop (SIGTERM) outside the measured time
@@ -348,8 +163,8 @@ void bench_drain(const Options& options, pqxx::connection& conn, const Condition
         std::cout << "  => drain " << kind << ": median " << fixed(median(wall_rates), 0)
                   << " jobs/s wall, " << fixed(median(db_rates), 0)
                   << " jobs/s in the database, of " << options.repeat << " runs ["
-                  << list_text(wall_rates, 0) << "] | " << setup << " | " << conditions.text()
-                  << "\n";
+                  << list_text(wall_rates, 0) << "] | " << setup << " | "
+                  << conditions.text(load_before) << "\n";
       }
     }
   }
@@ -360,6 +175,7 @@ void bench_enqueue(const Options& options, pqxx::connection& conn, const Conditi
   const std::string setup = "N=" + std::to_string(options.jobs) + ", one connection, no workers";
   conn.prepare("bench_enqueue_one", "SELECT daap.enqueue($1, $2::jsonb)");
   std::vector<double> single, bulk;
+  const auto load_before = load_average();
   std::cout << "enqueue " << setup << "\n";
   for (int run = 1; run <= options.repeat; ++run) {
     clean(conn);
@@ -393,11 +209,12 @@ void bench_enqueue(const Options& options, pqxx::connection& conn, const Conditi
   clean(conn);
   std::cout << "  => enqueue single (SELECT daap.enqueue, one transaction each): median "
             << fixed(median(single), 0) << " jobs/s of " << options.repeat << " runs ["
-            << list_text(single, 0) << "] | " << setup << " | " << conditions.text() << "\n";
+            << list_text(single, 0) << "] | " << setup << " | " << conditions.text(load_before)
+            << "\n";
   std::cout << "  => enqueue bulk (queue::enqueue_many, " << kBulkBatch
             << " per statement and transaction): median " << fixed(median(bulk), 0) << " jobs/s of "
             << options.repeat << " runs [" << list_text(bulk, 0) << "] | " << setup << " | "
-            << conditions.text() << "\n";
+            << conditions.text(load_before) << "\n";
 }
 
 // (c) Enqueue-to-start latency with one idle worker: started_at - created_at, same clock.
@@ -405,9 +222,10 @@ void bench_latency(const Options& options, pqxx::connection& conn, const Conditi
   const std::string setup = "M=" + std::to_string(options.latency_jobs) + " one at a time, " +
                             worker::format_duration(options.latency_gap) +
                             " apart, 1 worker process, default concurrency";
+  const auto load_before = load_average();
   std::cout << "latency " << setup << "\n";
   clean(conn);
-  WorkerProcesses workers(options, 1, std::nullopt);
+  WorkerProcesses workers(options, 1, std::nullopt, options.database_url);
   // Ready when registered; then give it a moment to LISTEN and go idle.
   const auto deadline = SteadyClock::now() + std::chrono::seconds(30);
   while (pqxx::nontransaction(conn).query_value<std::int64_t>(
@@ -433,12 +251,12 @@ void bench_latency(const Options& options, pqxx::connection& conn, const Conditi
               "  FROM daap.jobs) latencies")
           .one_row();
   const auto percentiles = split(row[0].as<std::string>().substr(1), ',');  // "{a,b,c}"
-  const auto ms = [](const std::string& text) { return fixed(std::stod(text), 1) + " ms"; };
+  const auto ms = [](const std::string& text) { return fixed(std::stod(text), 2) + " ms"; };
   clean(conn);
   std::cout << "  => enqueue-to-start latency: p50 " << ms(percentiles.at(0)) << ", p90 "
             << ms(percentiles.at(1)) << ", p99 " << ms(percentiles.at(2)) << ", max "
             << ms(row[1].as<std::string>()) << ", mean " << ms(row[2].as<std::string>()) << " | "
-            << setup << " | " << conditions.text() << "\n";
+            << setup << " | " << conditions.text(load_before) << "\n";
 }
 
 Options parse_options(int argc, char** argv, bool& help) {
@@ -526,14 +344,14 @@ int run(int argc, char** argv) {
   bool help = false;
   const auto options = parse_options(argc, argv, help);
   if (help) return 0;
-  // The workers inherit the environment: they read the same database.
-  setenv("DATABASE_URL", options.database_url.c_str(), 1);
-
   pqxx::connection conn(options.database_url);
   conn.prepare("bench_enqueue_latency", "SELECT daap.enqueue($1, $2::jsonb)");
   check_database(conn, options.force);
   const auto conditions = read_conditions(conn);
-  std::cout << "daap-bench: " << conditions.text() << "; database "
+  std::cout << "daap-bench: PostgreSQL " << conditions.postgres_version
+            << ", fsync=" << conditions.fsync
+            << ", synchronous_commit=" << conditions.synchronous_commit << ", " << conditions.cores
+            << " cores, load " << load_average() << "; database "
             << worker::redact_url(options.database_url) << "; worker " << options.worker_bin
             << "\n";
   try {
