@@ -14,8 +14,11 @@
 #include <boost/program_options.hpp>
 #include <pqxx/pqxx>
 
+#include "bench/claim_latency.h"
 #include "bench/figures.h"
+#include "bench/fresh_drains.h"
 #include "bench/options.h"
+#include "bench/scratch_database.h"
 #include "bench/worker_processes.h"
 #include "queue/enqueue.h"
 #include "worker/config.h"
@@ -224,6 +227,7 @@ void bench_latency(const Options& options, pqxx::connection& conn, const Conditi
                             " apart, 1 worker process, default concurrency";
   const auto load_before = load_average();
   std::cout << "latency " << setup << "\n";
+  conn.prepare("bench_enqueue_latency", "SELECT daap.enqueue($1, $2::jsonb)");
   clean(conn);
   WorkerProcesses workers(options, 1, std::nullopt, options.database_url);
   // Ready when registered; then give it a moment to LISTEN and go idle.
@@ -259,27 +263,48 @@ void bench_latency(const Options& options, pqxx::connection& conn, const Conditi
             << setup << " | " << conditions.text(load_before) << "\n";
 }
 
+// The measures this program knows, in the order it runs them.
+const std::vector<std::string> kMeasures = {"drain",   "enqueue", "fresh",   "update",
+                                            "latency", "claim",   "snapshot"};
+// Those that work in the scratch database (the others in DATABASE_URL's).
+const std::set<std::string> kScratchMeasures = {"fresh", "update", "claim", "snapshot"};
+
 Options parse_options(int argc, char** argv, bool& help) {
   Options o;
   std::string concurrency = "10", processes = "1", kinds = "noop,database.update",
-              only = "drain,enqueue,latency", gap = "20ms", timeout = "10m";
+              only = "drain,enqueue,latency", gap = "20ms", timeout = "10m", sizes = "20000,200000";
   po::options_description desc(
-      "usage: daap-bench [options]\n\n"
-      "Measures the queue against DATABASE_URL (migrated; the bench TRUNCATEs daap.jobs).\n"
-      "Each figure is printed with its conditions: PostgreSQL version, fsync,\n"
-      "synchronous_commit, N, concurrency, processes and the machine's cores.\n\noptions");
+      "usage: daap-bench [options] [-- daap-worker flags]\n\n"
+      "Measures the queue on the PostgreSQL of DATABASE_URL; each figure is printed with its\n"
+      "conditions: PostgreSQL version, fsync, synchronous_commit, N, concurrency, processes,\n"
+      "the machine's cores and its load before and after.\n"
+      "drain, enqueue and latency work in DATABASE_URL's database (migrated; they TRUNCATE\n"
+      "daap.jobs). fresh, update, claim and snapshot work in a scratch database on the same\n"
+      "server, <database>_bench, dropped and created again for every run (the role needs\n"
+      "CREATEDB) and dropped at the end. Flags after -- go to every daap-worker.\n\noptions");
   desc.add_options()("help,h", "show this help")(
-      "jobs", po::value<int>(&o.jobs)->default_value(o.jobs), "N: jobs per drain/enqueue run")(
+      "jobs", po::value<int>(&o.jobs)->default_value(o.jobs),
+      "N: jobs per drain/enqueue run, and of the update and snapshot drains")(
       "concurrency", po::value<std::string>(&concurrency)->default_value(concurrency),
       "drain: worker --concurrency; a comma list runs each")(
       "processes", po::value<std::string>(&processes)->default_value(processes),
       "drain: worker processes; a comma list runs each")(
       "repeat", po::value<int>(&o.repeat)->default_value(o.repeat),
-      "runs per drain/enqueue figure (each printed, then the median)")(
+      "runs per figure, or pairs where two are compared (each printed, then the medians)")(
       "kinds", po::value<std::string>(&kinds)->default_value(kinds),
       "drain: job kinds (noop, database.update)")(
       "only", po::value<std::string>(&only)->default_value(only),
-      "which measurements: drain, enqueue, latency (comma list)")(
+      "which measurements (comma list): drain, enqueue, latency; and on fresh tables: fresh "
+      "(noop drains of each --sizes), update (database.update drain), claim (claim latency "
+      "with a large backlog), snapshot (drain while a snapshot is held open)")(
+      "sizes", po::value<std::string>(&sizes)->default_value(sizes),
+      "fresh: N of the noop drains (comma list)")(
+      "claim-table", po::value<int>(&o.claim_table)->default_value(o.claim_table),
+      "claim: available jobs in the table")(
+      "claim-size", po::value<int>(&o.claim_size)->default_value(o.claim_size),
+      "claim: jobs per claim")("claim-samples",
+                               po::value<int>(&o.claim_samples)->default_value(o.claim_samples),
+                               "claim: timed claims")(
       "latency-jobs", po::value<int>(&o.latency_jobs)->default_value(o.latency_jobs),
       "latency: jobs enqueued one at a time")(
       "latency-gap", po::value<std::string>(&gap)->default_value(gap),
@@ -289,14 +314,23 @@ Options parse_options(int argc, char** argv, bool& help) {
       "worker-bin", po::value<std::string>(&o.worker_bin)->default_value(default_worker_bin()),
       "the daap-worker binary")(
       "worker-arg", po::value<std::vector<std::string>>(&o.worker_args),
-      "extra argument for every worker (repeatable), e.g. --worker-arg=--db-max-conns=60")(
+      "extra argument for every worker (repeatable), e.g. --worker-arg=--db-max-conns=60; "
+      "or put them after --")(
       "force",
       "run even when daap.jobs is not empty or other workers are live (it truncates "
       "daap.jobs)");
   worker::add_database_options(desc);
+  // Everything after "--" is for the workers.
+  int own_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--") {
+      own_argc = i;
+      break;
+    }
+  }
   po::variables_map vm;
   try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::store(po::parse_command_line(own_argc, argv, desc), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw worker::ConfigError("command line", e.what());
@@ -306,9 +340,11 @@ Options parse_options(int argc, char** argv, bool& help) {
     help = true;
     return o;
   }
+  for (int i = own_argc + 1; i < argc; ++i) o.worker_args.emplace_back(argv[i]);
   o.force = vm.count("force") != 0U;
   o.concurrency = parse_int_list(concurrency, "concurrency");
   o.processes = parse_int_list(processes, "processes");
+  o.sizes = parse_int_list(sizes, "sizes");
   o.kinds = split(kinds, ',');
   for (const auto& k : o.kinds) {
     if (k != "noop" && k != "database.update") {
@@ -317,15 +353,21 @@ Options parse_options(int argc, char** argv, bool& help) {
   }
   o.only.clear();
   for (const auto& m : split(only, ',')) {
-    if (m != "drain" && m != "enqueue" && m != "latency") {
-      throw worker::ConfigError("--only",
-                                "unknown measurement '" + m + "' (drain, enqueue, latency)");
+    if (std::find(kMeasures.begin(), kMeasures.end(), m) == kMeasures.end()) {
+      throw worker::ConfigError("--only", "unknown measurement '" + m +
+                                              "' (drain, enqueue, latency, fresh, update, "
+                                              "claim, snapshot)");
     }
     o.only.insert(m);
   }
   if (o.jobs < 1) throw worker::ConfigError("--jobs", "must be at least 1");
   if (o.repeat < 1) throw worker::ConfigError("--repeat", "must be at least 1");
   if (o.latency_jobs < 1) throw worker::ConfigError("--latency-jobs", "must be at least 1");
+  if (o.claim_size < 1) throw worker::ConfigError("--claim-size", "must be at least 1");
+  if (o.claim_table < o.claim_size) {
+    throw worker::ConfigError("--claim-table", "must be at least --claim-size");
+  }
+  if (o.claim_samples < 1) throw worker::ConfigError("--claim-samples", "must be at least 1");
   try {
     o.latency_gap = worker::parse_duration(gap);
   } catch (const std::invalid_argument& e) {
@@ -340,30 +382,62 @@ Options parse_options(int argc, char** argv, bool& help) {
   return o;
 }
 
+// Whether this role may CHECKPOINT (superuser, or pg_checkpoint from PostgreSQL 15 on).
+bool may_checkpoint(pqxx::connection& conn) {
+  try {
+    pqxx::nontransaction(conn).exec("CHECKPOINT");
+    return true;
+  } catch (const pqxx::insufficient_privilege&) {
+    return false;
+  }
+}
+
 int run(int argc, char** argv) {
   bool help = false;
   const auto options = parse_options(argc, argv, help);
   if (help) return 0;
+  const auto selected = [&options](const std::string& m) { return options.only.count(m) != 0U; };
+  const bool in_scratch = std::any_of(kScratchMeasures.begin(), kScratchMeasures.end(), selected);
+  const bool in_database = selected("drain") || selected("enqueue") || selected("latency");
+
   pqxx::connection conn(options.database_url);
-  conn.prepare("bench_enqueue_latency", "SELECT daap.enqueue($1, $2::jsonb)");
-  check_database(conn, options.force);
+  if (in_database) check_database(conn, options.force);
   const auto conditions = read_conditions(conn);
+  std::optional<ScratchDatabase> scratch;
+  bool checkpoint = false;
+  if (in_scratch) {
+    scratch.emplace(conn, options.database_url);
+    checkpoint = may_checkpoint(conn);
+  }
   std::cout << "daap-bench: PostgreSQL " << conditions.postgres_version
             << ", fsync=" << conditions.fsync
             << ", synchronous_commit=" << conditions.synchronous_commit << ", " << conditions.cores
             << " cores, load " << load_average() << "; database "
-            << worker::redact_url(options.database_url) << "; worker " << options.worker_bin
-            << "\n";
+            << worker::redact_url(options.database_url) << "; worker " << options.worker_bin;
+  if (scratch) {
+    std::cout << "; scratch database " << scratch->name()
+              << (checkpoint ? "; CHECKPOINT before each timed drain"
+                             : "; no CHECKPOINT before timed drains (the role may not)");
+  }
+  std::cout << "\n";
   try {
-    if (options.only.count("drain") != 0U) bench_drain(options, conn, conditions);
-    if (options.only.count("enqueue") != 0U) bench_enqueue(options, conn, conditions);
-    if (options.only.count("latency") != 0U) bench_latency(options, conn, conditions);
+    std::optional<FreshContext> fresh;
+    if (scratch) fresh.emplace(FreshContext{options, *scratch, conditions, checkpoint});
+    if (selected("drain")) bench_drain(options, conn, conditions);
+    if (selected("enqueue")) bench_enqueue(options, conn, conditions);
+    if (selected("fresh")) measure_fresh_drains(*fresh);
+    if (selected("update")) measure_update_drain(*fresh);
+    if (selected("latency")) bench_latency(options, conn, conditions);
+    if (selected("claim")) measure_claim_latency(*fresh);
+    if (selected("snapshot")) measure_snapshot_drain(*fresh);
   } catch (const std::exception&) {
     // Leave the database as found, so the next run does not need --force.
-    try {
-      clean(conn);
-    } catch (const std::exception& e) {
-      std::cerr << "daap-bench: could not clean up: " << e.what() << "\n";
+    if (in_database) {
+      try {
+        clean(conn);
+      } catch (const std::exception& e) {
+        std::cerr << "daap-bench: could not clean up: " << e.what() << "\n";
+      }
     }
     throw;
   }

@@ -8,6 +8,9 @@
 
 namespace daap::bench {
 
+// Worker concurrency in the drains on fresh tables (one process).
+constexpr int kSideBySideConcurrency = 8;
+
 struct Options {
   std::string database_url;
   int jobs = 20000;
@@ -22,6 +25,11 @@ struct Options {
   std::string worker_bin;
   std::vector<std::string> worker_args;
   bool force = false;
+  // The measures on fresh tables in a scratch database (fresh, update, claim, snapshot).
+  std::vector<int> sizes = {20000, 200000};
+  int claim_table = 1000000;
+  int claim_size = 100;
+  int claim_samples = 200;
 };
 
 }  // namespace daap::bench
