@@ -17,6 +17,7 @@
 #include "bench/claim_latency.h"
 #include "bench/figures.h"
 #include "bench/fresh_drains.h"
+#include "bench/graphile_peer.h"
 #include "bench/options.h"
 #include "bench/scratch_database.h"
 #include "bench/worker_processes.h"
@@ -272,7 +273,8 @@ const std::set<std::string> kScratchMeasures = {"fresh", "update", "claim", "sna
 Options parse_options(int argc, char** argv, bool& help) {
   Options o;
   std::string concurrency = "10", processes = "1", kinds = "noop,database.update",
-              only = "drain,enqueue,latency", gap = "20ms", timeout = "10m", sizes = "20000,200000";
+              only = "drain,enqueue,latency", gap = "20ms", timeout = "10m", sizes = "20000,200000",
+              compare = "none";
   po::options_description desc(
       "usage: daap-bench [options] [-- daap-worker flags]\n\n"
       "Measures the queue on the PostgreSQL of DATABASE_URL; each figure is printed with its\n"
@@ -296,9 +298,20 @@ Options parse_options(int argc, char** argv, bool& help) {
       "only", po::value<std::string>(&only)->default_value(only),
       "which measurements (comma list): drain, enqueue, latency; and on fresh tables: fresh "
       "(noop drains of each --sizes), update (database.update drain), claim (claim latency "
-      "with a large backlog), snapshot (drain while a snapshot is held open)")(
+      "with a large backlog), snapshot (drain while a snapshot is held open). With --compare "
+      "graphile the default is fresh,update,latency,claim,snapshot")(
       "sizes", po::value<std::string>(&sizes)->default_value(sizes),
       "fresh: N of the noop drains (comma list)")(
+      "compare", po::value<std::string>(&compare)->default_value(compare),
+      "none, or graphile: each fresh drain is followed by Graphile Worker's of the same N "
+      "(interleaved pairs); needs --node and --graphile-dir (scripts/bench --compare graphile "
+      "installs them)")("node", po::value<std::string>(&o.node_bin),
+                        "--compare graphile: Node >= 22.18")(
+      "graphile-dir", po::value<std::string>(&o.graphile_dir),
+      "--compare graphile: the folder whose node_modules holds graphile-worker and pg")(
+      "graphile-script",
+      po::value<std::string>(&o.graphile_script)->default_value(DAAP_GRAPHILE_DRAIN_SCRIPT),
+      "--compare graphile: the script that runs one Graphile drain")(
       "claim-table", po::value<int>(&o.claim_table)->default_value(o.claim_table),
       "claim: available jobs in the table")(
       "claim-size", po::value<int>(&o.claim_size)->default_value(o.claim_size),
@@ -351,6 +364,11 @@ Options parse_options(int argc, char** argv, bool& help) {
       throw worker::ConfigError("--kinds", "unknown kind '" + k + "' (noop, database.update)");
     }
   }
+  if (compare != "none" && compare != "graphile") {
+    throw worker::ConfigError("--compare", "expected none or graphile, got '" + compare + "'");
+  }
+  o.compare_graphile = compare == "graphile";
+  if (o.compare_graphile && vm["only"].defaulted()) only = "fresh,update,latency,claim,snapshot";
   o.only.clear();
   for (const auto& m : split(only, ',')) {
     if (std::find(kMeasures.begin(), kMeasures.end(), m) == kMeasures.end()) {
@@ -360,6 +378,7 @@ Options parse_options(int argc, char** argv, bool& help) {
     }
     o.only.insert(m);
   }
+  if (o.compare_graphile) check_graphile_peer(o);
   if (o.jobs < 1) throw worker::ConfigError("--jobs", "must be at least 1");
   if (o.repeat < 1) throw worker::ConfigError("--repeat", "must be at least 1");
   if (o.latency_jobs < 1) throw worker::ConfigError("--latency-jobs", "must be at least 1");
@@ -423,10 +442,11 @@ int run(int argc, char** argv) {
   try {
     std::optional<FreshContext> fresh;
     if (scratch) fresh.emplace(FreshContext{options, *scratch, conditions, checkpoint});
+    PeerRates peer;
     if (selected("drain")) bench_drain(options, conn, conditions);
     if (selected("enqueue")) bench_enqueue(options, conn, conditions);
-    if (selected("fresh")) measure_fresh_drains(*fresh);
-    if (selected("update")) measure_update_drain(*fresh);
+    if (selected("fresh")) peer = measure_fresh_drains(*fresh);
+    if (selected("update")) measure_update_drain(*fresh, peer);
     if (selected("latency")) bench_latency(options, conn, conditions);
     if (selected("claim")) measure_claim_latency(*fresh);
     if (selected("snapshot")) measure_snapshot_drain(*fresh);

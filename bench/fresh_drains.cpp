@@ -8,6 +8,7 @@
 
 #include <pqxx/pqxx>
 
+#include "bench/graphile_peer.h"
 #include "bench/queries.h"
 #include "bench/worker_processes.h"
 
@@ -85,26 +86,55 @@ double our_drain(const FreshContext& context, Fill fill, int jobs, bool hold_sna
 
 }  // namespace
 
-void measure_fresh_drains(const FreshContext& context) {
+PeerRates measure_fresh_drains(const FreshContext& context) {
   const auto& options = context.options;
+  PeerRates peer;
   for (const int n : options.sizes) {
     const auto load_before = load_average();
-    std::cout << "noop drain, fresh table, N=" << n << ", concurrency " << kSideBySideConcurrency
-              << ", one process\n";
-    std::vector<double> ours;
+    std::cout << "noop drain, fresh table, N=" << n
+              << (options.compare_graphile ? ", pairs ours then Graphile Worker's" : "")
+              << ", concurrency " << kSideBySideConcurrency << ", one process\n";
+    std::vector<double> ours, theirs, ratios;
+    GraphileDrain last;
     for (int run = 1; run <= options.repeat; ++run) {
       const double our_seconds = our_drain(context, Fill::noop, n, false);
       ours.push_back(n / our_seconds);
-      std::cout << "  run " << run << ": ours " << rate_text(n, our_seconds) << "\n";
+      std::cout << "  " << (options.compare_graphile ? "pair " : "run ") << run << ": ours "
+                << rate_text(n, our_seconds) << std::flush;
+      if (options.compare_graphile) {
+        context.scratch.recreate(false);
+        last = run_graphile_drain(options, context.scratch, n, context.checkpoint);
+        theirs.push_back(n / last.seconds);
+        ratios.push_back(ours.back() / theirs.back());
+        std::cout << "; theirs " << rate_text(n, last.seconds) << "; ours/theirs "
+                  << fixed(ratios.back(), 3);
+      }
+      std::cout << "\n";
     }
     std::cout << "  => noop drain, fresh table, N=" << n << ": ours median "
-              << fixed(median(ours), 0) << " jobs/s [" << list_text(ours, 0) << "] | "
-              << our_setup(options) << " | " << fresh_setup(context) << " | "
-              << context.conditions.text(load_before) << "\n";
+              << fixed(median(ours), 0) << " jobs/s [" << list_text(ours, 0) << "]";
+    if (options.compare_graphile) {
+      peer[n] = median(theirs);
+      std::cout << "; Graphile Worker " << last.version << " median " << fixed(peer[n], 0)
+                << " jobs/s [" << list_text(theirs, 0) << "]; ours/theirs median of the "
+                << ratios.size() << " pair ratios " << fixed(median(ratios), 3) << " ["
+                << list_text(ratios, 3) << "]";
+    }
+    std::cout << " | " << our_setup(options);
+    if (options.compare_graphile) {
+      std::cout << "; theirs: graphile-worker " << last.version << " on Node " << last.node
+                << ", concurrentJobs " << kSideBySideConcurrency
+                << ", perfTest batching (localQueue size 500, refetchDelay 10ms, "
+                   "completeJobBatchDelay 0, failJobBatchDelay 0), NO_LOG_SUCCESS, timed from "
+                   "run() to its last completion, its jobs added with one add_jobs()";
+    }
+    std::cout << " | " << fresh_setup(context) << " | " << context.conditions.text(load_before)
+              << "\n";
   }
+  return peer;
 }
 
-void measure_update_drain(const FreshContext& context) {
+void measure_update_drain(const FreshContext& context, const PeerRates& peer) {
   const auto& options = context.options;
   const int n = options.jobs;
   const auto load_before = load_average();
@@ -118,6 +148,13 @@ void measure_update_drain(const FreshContext& context) {
   }
   std::cout << "  => database.update drain, fresh tables, N=" << n << ": median "
             << fixed(median(rates), 0) << " jobs/s [" << list_text(rates, 0) << "]";
+  if (const auto it = peer.find(n); it != peer.end()) {
+    std::cout << "; ratio to Graphile Worker's noop drain of N=" << n << " in this run (median "
+              << fixed(it->second, 0) << " jobs/s): " << fixed(median(rates) / it->second, 3);
+  } else if (options.compare_graphile) {
+    std::cout << "; no Graphile Worker noop drain of N=" << n
+              << " in this run to compare with (add it to --sizes)";
+  }
   std::cout << " | each job changes one record's owner_team and purpose in its own transaction; "
             << our_setup(options) << " | " << fresh_setup(context) << " | "
             << context.conditions.text(load_before) << "\n";

@@ -8,7 +8,7 @@
 
 namespace daap::bench {
 
-// Worker concurrency in the drains on fresh tables (one process).
+// Jobs each side runs at once in the measures beside Graphile (both sides: one process each).
 constexpr int kSideBySideConcurrency = 8;
 
 struct Options {
@@ -30,6 +30,9 @@ struct Options {
   int claim_table = 1000000;
   int claim_size = 100;
   int claim_samples = 200;
+  // --compare graphile: Graphile Worker's noop drains beside ours (Node 24 and its modules).
+  bool compare_graphile = false;
+  std::string node_bin, graphile_dir, graphile_script;
 };
 
 }  // namespace daap::bench

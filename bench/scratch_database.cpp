@@ -39,6 +39,11 @@ std::string conninfo_value(const std::string& value) {
   return out + "'";
 }
 
+std::optional<std::string> text(const char* value) {
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 ScratchDatabase::ScratchDatabase(pqxx::connection& admin, const std::string& database_url)
@@ -87,6 +92,19 @@ void ScratchDatabase::recreate(bool migrated) {
     pqxx::connection conn(conninfo_);
     migrate::Migrator(conn, migrations_, "/" + name_).up();
   }
+}
+
+std::map<std::string, std::optional<std::string>> ScratchDatabase::pg_environment() const {
+  std::map<std::string, std::optional<std::string>> env = {
+      {"DATABASE_URL", std::nullopt},  // Graphile would take it before the PG* variables
+      {"PGDATABASE", name_},           {"PGHOST", text(admin_.hostname())},
+      {"PGPORT", text(admin_.port())}, {"PGUSER", text(admin_.username())},
+  };
+  for (const auto& [key, variable] :
+       std::map<std::string, std::string>{{"password", "PGPASSWORD"}, {"sslmode", "PGSSLMODE"}}) {
+    if (const auto it = params_.find(key); it != params_.end()) env[variable] = it->second;
+  }
+  return env;
 }
 
 }  // namespace daap::bench

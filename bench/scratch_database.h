@@ -29,6 +29,8 @@ class ScratchDatabase {
   const std::string& name() const { return name_; }
   // Its key=value connection string, for daap-worker and the bench's own connections.
   const std::string& conninfo() const { return conninfo_; }
+  // The PG* variables naming it (and no DATABASE_URL), for node-postgres and Graphile.
+  std::map<std::string, std::optional<std::string>> pg_environment() const;
 
  private:
   void drop();
