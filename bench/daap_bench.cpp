@@ -273,7 +273,7 @@ const std::set<std::string> kScratchMeasures = {"fresh", "update", "claim", "sna
 Options parse_options(int argc, char** argv, bool& help) {
   Options o;
   std::string concurrency = "10", processes = "1", kinds = "noop,database.update",
-              only = "drain,enqueue,latency", gap = "20ms", timeout = "10m", sizes = "20000,200000",
+              only = "drain,enqueue,latency", gap = "20ms", timeout = "30m", sizes = "20000,200000",
               compare = "none";
   po::options_description desc(
       "usage: daap-bench [options] [-- daap-worker flags]\n\n"

@@ -21,7 +21,7 @@ struct Options {
   std::set<std::string> only = {"drain", "enqueue", "latency"};
   int latency_jobs = 200;
   std::chrono::milliseconds latency_gap{20};
-  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+  std::chrono::milliseconds timeout{std::chrono::minutes(30)};
   std::string worker_bin;
   std::vector<std::string> worker_args;
   bool force = false;
