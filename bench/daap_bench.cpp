@@ -1,19 +1,10 @@
 // daap-bench: throughput and latency of the job queue on a real PostgreSQL, each figure printed
 // with the conditions it was measured under. Not a test: run it by hand (scripts/bench).
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -23,10 +14,15 @@
 #include <boost/program_options.hpp>
 #include <pqxx/pqxx>
 
+#include "bench/claim_latency.h"
+#include "bench/figures.h"
+#include "bench/fresh_drains.h"
+#include "bench/graphile_peer.h"
+#include "bench/options.h"
+#include "bench/scratch_database.h"
+#include "bench/worker_processes.h"
 #include "queue/enqueue.h"
 #include "worker/config.h"
-
-extern char** environ;
 
 namespace po = boost::program_options;
 
@@ -37,38 +33,9 @@ using SteadyClock = std::chrono::steady_clock;
 using Seconds = std::chrono::duration<double>;
 
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
-constexpr auto kWorkerStopTimeout = std::chrono::seconds(30);
 constexpr int kBulkBatch = 1000;
 // Records the bench creates in daap.databases carry this owner team, so it deletes only its own.
 constexpr const char* kBenchTeam = "daap-bench";
-
-struct Options {
-  std::string database_url;
-  int jobs = 20000;
-  std::vector<int> concurrency = {10};
-  std::vector<int> processes = {1};
-  int repeat = 3;
-  std::vector<std::string> kinds = {"noop", "database.update"};
-  std::set<std::string> only = {"drain", "enqueue", "latency"};
-  int latency_jobs = 200;
-  std::chrono::milliseconds latency_gap{20};
-  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
-  std::string worker_bin;
-  std::vector<std::string> worker_args;
-  bool force = false;
-};
-
-// What a figure depends on besides the code: printed next to every figure.
-struct Conditions {
-  std::string postgres_version, fsync, synchronous_commit;
-  unsigned cores = 0;
-  std::string load_average;  // the machine may be shared: its 1-minute load when the bench began
-  std::string text() const {
-    return "PostgreSQL " + postgres_version + ", fsync=" + fsync +
-           ", synchronous_commit=" + synchronous_commit + ", " + std::to_string(cores) +
-           " cores, load " + load_average;
-  }
-};
 
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts;
@@ -100,25 +67,6 @@ std::vector<int> parse_int_list(const std::string& text, const std::string& flag
   return values;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const auto n = values.size();
-  if (n == 0) return 0;
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-std::string fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
-}
-
-std::string list_text(const std::vector<double>& values, int decimals) {
-  std::string text;
-  for (const auto v : values) text += (text.empty() ? "" : ", ") + fixed(v, decimals);
-  return text;
-}
-
 // The worker next to this build: <build>/bench/daap-bench -> <build>/worker/daap_worker/.
 std::string default_worker_bin() {
   std::error_code ec;
@@ -127,22 +75,6 @@ std::string default_worker_bin() {
   return (self.parent_path() / ".." / "worker" / "daap_worker" / "daap-worker")
       .lexically_normal()
       .string();
-}
-
-Conditions read_conditions(pqxx::connection& conn) {
-  pqxx::nontransaction tx(conn);
-  const auto row = tx.exec(
-                         "SELECT current_setting('server_version'), current_setting('fsync'), "
-                         "current_setting('synchronous_commit')")
-                       .one_row();
-  Conditions c;
-  c.postgres_version = split(row[0].as<std::string>(), ' ').front();
-  c.fsync = row[1].as<std::string>();
-  c.synchronous_commit = row[2].as<std::string>();
-  c.cores = std::thread::hardware_concurrency();
-  std::ifstream loadavg("/proc/loadavg");
-  if (!(loadavg >> c.load_average)) c.load_average = "unknown";
-  return c;
 }
 
 // Refuses a database that is not migrated, or that holds jobs or live workers the bench did not
@@ -199,120 +131,6 @@ void pre_enqueue(pqxx::connection& conn, const std::string& kind, int n) {
   pqxx::nontransaction(conn).exec("ANALYZE daap.jobs");
 }
 
-// daap-worker processes, stopped with SIGTERM (then SIGKILL) when this object goes away.
-class WorkerProcesses {
- public:
-  WorkerProcesses(const Options& options, int count, std::optional<int> concurrency) {
-    std::vector<std::string> args = {options.worker_bin, "--http-addr", "off", "--log-level",
-                                     "warn"};
-    if (concurrency) {
-      args.insert(args.end(), {"--concurrency", std::to_string(*concurrency)});
-    }
-    args.insert(args.end(), options.worker_args.begin(), options.worker_args.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (int i = 0; i < count; ++i) {
-      pid_t pid = 0;
-      const int rc =
-          posix_spawn(&pid, options.worker_bin.c_str(), nullptr, nullptr, argv.data(), environ);
-      if (rc != 0) {
-        stop();  // the ones already started: no destructor runs for a throwing constructor
-        throw std::runtime_error("cannot start " + options.worker_bin + ": " + std::strerror(rc) +
-                                 " (build it, or give --worker-bin)");
-      }
-      pids_.push_back(pid);
-    }
-  }
-  ~WorkerProcesses() { stop(); }
-  WorkerProcesses(const WorkerProcesses&) = delete;
-  WorkerProcesses& operator=(const WorkerProcesses&) = delete;
-
-  // Throws if a worker has already exited (it could not start, or crashed).
-  void check_alive() {
-    for (auto& pid : pids_) {
-      int status = 0;
-      if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
-        const auto dead = pid;
-        pid = 0;
-        throw std::runtime_error("daap-worker " + std::to_string(dead) + " exited early (" +
-                                 describe(status) + ")");
-      }
-    }
-  }
-
-  // SIGTERM to all, waits for them to drain; SIGKILL after kWorkerStopTimeout.
-  void stop() {
-    for (const auto pid : pids_) {
-      if (pid > 0) kill(pid, SIGTERM);
-    }
-    const auto deadline = SteadyClock::now() + kWorkerStopTimeout;
-    for (auto& pid : pids_) {
-      while (pid > 0) {
-        int status = 0;
-        const auto r = waitpid(pid, &status, WNOHANG);
-        if (r == pid || (r < 0 && errno != EINTR)) {
-          pid = 0;
-        } else if (SteadyClock::now() > deadline) {
-          std::cerr << "daap-bench: daap-worker " << pid << " ignored SIGTERM; killing it\n";
-          kill(pid, SIGKILL);
-          waitpid(pid, &status, 0);
-          pid = 0;
-        } else {
-          std::this_thread::sleep_for(kPollInterval);
-        }
-      }
-    }
-  }
-
- private:
-  static std::string describe(int status) {
-    if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
-    return "status " + std::to_string(status);
-  }
-  std::vector<pid_t> pids_;
-};
-
-struct JobCounts {
-  std::int64_t succeeded = 0, failed = 0, cancelled = 0;
-};
-
-JobCounts count_jobs(pqxx::connection& conn) {
-  constexpr const char* kQuery =
-      "SELECT count(*) FILTER (WHERE state = 'succeeded'), "
-      "  count(*) FILTER (WHERE state = 'failed'), "
-      "  count(*) FILTER (WHERE state = 'cancelled') FROM daap.jobs";
-  const auto row = pqxx::nontransaction(conn).exec(kQuery).one_row();
-  return {row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>()};
-}
-
-// Waits until no job is left unfinished, then checks that `n` succeeded; throws when some ended
-// otherwise, a worker dies, or on timeout. The 20 ms poll only probes the partial indexes of
-// available and running jobs: counting every row that often would load the server it measures.
-void wait_for_succeeded(pqxx::connection& conn, std::int64_t n, WorkerProcesses& workers,
-                        std::chrono::milliseconds timeout) {
-  const auto deadline = SteadyClock::now() + timeout;
-  while (pqxx::nontransaction(conn).query_value<bool>(
-      "SELECT EXISTS (SELECT 1 FROM daap.jobs WHERE state = 'available') "
-      "    OR EXISTS (SELECT 1 FROM daap.jobs WHERE state = 'running')")) {
-    workers.check_alive();
-    if (SteadyClock::now() > deadline) {
-      throw std::runtime_error("timed out after " + worker::format_duration(timeout) + " with " +
-                               std::to_string(count_jobs(conn).succeeded) + " of " +
-                               std::to_string(n) + " jobs succeeded");
-    }
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  const auto counts = count_jobs(conn);
-  if (counts.succeeded != n) {
-    throw std::runtime_error(std::to_string(counts.succeeded) + " of " + std::to_string(n) +
-                             " jobs succeeded, " + std::to_string(counts.failed) + " failed and " +
-                             std::to_string(counts.cancelled) +
-                             " were cancelled: see `daapctl jobs list --state failed`");
-  }
-}
-
 // (a) Drain: N pre-enqueued jobs, P worker processes of concurrency C, start to all succeeded.
 void bench_drain(const Options& options, pqxx::connection& conn, const Conditions& conditions) {
   for (const auto& kind : options.kinds) {
@@ -321,6 +139,7 @@ void bench_drain(const Options& options, pqxx::connection& conn, const Condition
         const std::string setup = "N=" + std::to_string(options.jobs) +
                                   " concurrency=" + std::to_string(concurrency) +
                                   " processes=" + std::to_string(processes);
+        const auto load_before = load_average();
         std::cout << "drain " << kind << " " << setup << "\n";
         std::vector<double> wall_rates, db_rates;
         for (int run = 1; run <= options.repeat; ++run) {
@@ -329,7 +148,7 @@ void bench_drain(const Options& options, pqxx::connection& conn, const Condition
           const auto start = SteadyClock::now();
           Seconds wall{};
           {
-            WorkerProcesses workers(options, processes, concurrency);
+            WorkerProcesses workers(options, processes, concurrency, options.database_url);
             wait_for_succeeded(conn, options.jobs, workers, options.timeout);
             wall = SteadyClock::now() - start;
           }  // the workers stop (SIGTERM) outside the measured time
@@ -348,8 +167,8 @@ void bench_drain(const Options& options, pqxx::connection& conn, const Condition
         std::cout << "  => drain " << kind << ": median " << fixed(median(wall_rates), 0)
                   << " jobs/s wall, " << fixed(median(db_rates), 0)
                   << " jobs/s in the database, of " << options.repeat << " runs ["
-                  << list_text(wall_rates, 0) << "] | " << setup << " | " << conditions.text()
-                  << "\n";
+                  << list_text(wall_rates, 0) << "] | " << setup << " | "
+                  << conditions.text(load_before) << "\n";
       }
     }
   }
@@ -360,6 +179,7 @@ void bench_enqueue(const Options& options, pqxx::connection& conn, const Conditi
   const std::string setup = "N=" + std::to_string(options.jobs) + ", one connection, no workers";
   conn.prepare("bench_enqueue_one", "SELECT daap.enqueue($1, $2::jsonb)");
   std::vector<double> single, bulk;
+  const auto load_before = load_average();
   std::cout << "enqueue " << setup << "\n";
   for (int run = 1; run <= options.repeat; ++run) {
     clean(conn);
@@ -393,11 +213,12 @@ void bench_enqueue(const Options& options, pqxx::connection& conn, const Conditi
   clean(conn);
   std::cout << "  => enqueue single (SELECT daap.enqueue, one transaction each): median "
             << fixed(median(single), 0) << " jobs/s of " << options.repeat << " runs ["
-            << list_text(single, 0) << "] | " << setup << " | " << conditions.text() << "\n";
+            << list_text(single, 0) << "] | " << setup << " | " << conditions.text(load_before)
+            << "\n";
   std::cout << "  => enqueue bulk (queue::enqueue_many, " << kBulkBatch
             << " per statement and transaction): median " << fixed(median(bulk), 0) << " jobs/s of "
             << options.repeat << " runs [" << list_text(bulk, 0) << "] | " << setup << " | "
-            << conditions.text() << "\n";
+            << conditions.text(load_before) << "\n";
 }
 
 // (c) Enqueue-to-start latency with one idle worker: started_at - created_at, same clock.
@@ -405,9 +226,11 @@ void bench_latency(const Options& options, pqxx::connection& conn, const Conditi
   const std::string setup = "M=" + std::to_string(options.latency_jobs) + " one at a time, " +
                             worker::format_duration(options.latency_gap) +
                             " apart, 1 worker process, default concurrency";
+  const auto load_before = load_average();
   std::cout << "latency " << setup << "\n";
+  conn.prepare("bench_enqueue_latency", "SELECT daap.enqueue($1, $2::jsonb)");
   clean(conn);
-  WorkerProcesses workers(options, 1, std::nullopt);
+  WorkerProcesses workers(options, 1, std::nullopt, options.database_url);
   // Ready when registered; then give it a moment to LISTEN and go idle.
   const auto deadline = SteadyClock::now() + std::chrono::seconds(30);
   while (pqxx::nontransaction(conn).query_value<std::int64_t>(
@@ -433,35 +256,68 @@ void bench_latency(const Options& options, pqxx::connection& conn, const Conditi
               "  FROM daap.jobs) latencies")
           .one_row();
   const auto percentiles = split(row[0].as<std::string>().substr(1), ',');  // "{a,b,c}"
-  const auto ms = [](const std::string& text) { return fixed(std::stod(text), 1) + " ms"; };
+  const auto ms = [](const std::string& text) { return fixed(std::stod(text), 2) + " ms"; };
   clean(conn);
   std::cout << "  => enqueue-to-start latency: p50 " << ms(percentiles.at(0)) << ", p90 "
             << ms(percentiles.at(1)) << ", p99 " << ms(percentiles.at(2)) << ", max "
             << ms(row[1].as<std::string>()) << ", mean " << ms(row[2].as<std::string>()) << " | "
-            << setup << " | " << conditions.text() << "\n";
+            << setup << " | " << conditions.text(load_before) << "\n";
 }
+
+// The measures this program knows, in the order it runs them.
+const std::vector<std::string> kMeasures = {"drain",   "enqueue", "fresh",   "update",
+                                            "latency", "claim",   "snapshot"};
+// Those that work in the scratch database (the others in DATABASE_URL's).
+const std::set<std::string> kScratchMeasures = {"fresh", "update", "claim", "snapshot"};
 
 Options parse_options(int argc, char** argv, bool& help) {
   Options o;
   std::string concurrency = "10", processes = "1", kinds = "noop,database.update",
-              only = "drain,enqueue,latency", gap = "20ms", timeout = "10m";
+              only = "drain,enqueue,latency", gap = "20ms", timeout = "30m", sizes = "20000,200000",
+              compare = "none";
   po::options_description desc(
-      "usage: daap-bench [options]\n\n"
-      "Measures the queue against DATABASE_URL (migrated; the bench TRUNCATEs daap.jobs).\n"
-      "Each figure is printed with its conditions: PostgreSQL version, fsync,\n"
-      "synchronous_commit, N, concurrency, processes and the machine's cores.\n\noptions");
+      "usage: daap-bench [options] [-- daap-worker flags]\n\n"
+      "Measures the queue on the PostgreSQL of DATABASE_URL; each figure is printed with its\n"
+      "conditions: PostgreSQL version, fsync, synchronous_commit, N, concurrency, processes,\n"
+      "the machine's cores and its load before and after.\n"
+      "drain, enqueue and latency work in DATABASE_URL's database (migrated; they TRUNCATE\n"
+      "daap.jobs). fresh, update, claim and snapshot work in a scratch database on the same\n"
+      "server, <database>_bench, dropped and created again for every run (the role needs\n"
+      "CREATEDB) and dropped at the end. Flags after -- go to every daap-worker.\n\noptions");
   desc.add_options()("help,h", "show this help")(
-      "jobs", po::value<int>(&o.jobs)->default_value(o.jobs), "N: jobs per drain/enqueue run")(
+      "jobs", po::value<int>(&o.jobs)->default_value(o.jobs),
+      "N: jobs per drain/enqueue run, and of the update and snapshot drains")(
       "concurrency", po::value<std::string>(&concurrency)->default_value(concurrency),
       "drain: worker --concurrency; a comma list runs each")(
       "processes", po::value<std::string>(&processes)->default_value(processes),
       "drain: worker processes; a comma list runs each")(
       "repeat", po::value<int>(&o.repeat)->default_value(o.repeat),
-      "runs per drain/enqueue figure (each printed, then the median)")(
+      "runs per figure, or pairs where two are compared (each printed, then the medians)")(
       "kinds", po::value<std::string>(&kinds)->default_value(kinds),
       "drain: job kinds (noop, database.update)")(
       "only", po::value<std::string>(&only)->default_value(only),
-      "which measurements: drain, enqueue, latency (comma list)")(
+      "which measurements (comma list): drain, enqueue, latency; and on fresh tables: fresh "
+      "(noop drains of each --sizes), update (database.update drain), claim (claim latency "
+      "with a large backlog), snapshot (drain while a snapshot is held open). With --compare "
+      "graphile the default is fresh,update,latency,claim,snapshot")(
+      "sizes", po::value<std::string>(&sizes)->default_value(sizes),
+      "fresh: N of the noop drains (comma list)")(
+      "compare", po::value<std::string>(&compare)->default_value(compare),
+      "none, or graphile: each fresh drain is followed by Graphile Worker's of the same N "
+      "(interleaved pairs); needs --node and --graphile-dir (scripts/bench --compare graphile "
+      "installs them)")("node", po::value<std::string>(&o.node_bin),
+                        "--compare graphile: Node >= 22.18")(
+      "graphile-dir", po::value<std::string>(&o.graphile_dir),
+      "--compare graphile: the folder whose node_modules holds graphile-worker and pg")(
+      "graphile-script",
+      po::value<std::string>(&o.graphile_script)->default_value(DAAP_GRAPHILE_DRAIN_SCRIPT),
+      "--compare graphile: the script that runs one Graphile drain")(
+      "claim-table", po::value<int>(&o.claim_table)->default_value(o.claim_table),
+      "claim: available jobs in the table")(
+      "claim-size", po::value<int>(&o.claim_size)->default_value(o.claim_size),
+      "claim: jobs per claim")("claim-samples",
+                               po::value<int>(&o.claim_samples)->default_value(o.claim_samples),
+                               "claim: timed claims")(
       "latency-jobs", po::value<int>(&o.latency_jobs)->default_value(o.latency_jobs),
       "latency: jobs enqueued one at a time")(
       "latency-gap", po::value<std::string>(&gap)->default_value(gap),
@@ -471,14 +327,23 @@ Options parse_options(int argc, char** argv, bool& help) {
       "worker-bin", po::value<std::string>(&o.worker_bin)->default_value(default_worker_bin()),
       "the daap-worker binary")(
       "worker-arg", po::value<std::vector<std::string>>(&o.worker_args),
-      "extra argument for every worker (repeatable), e.g. --worker-arg=--db-max-conns=60")(
+      "extra argument for every worker (repeatable), e.g. --worker-arg=--db-max-conns=60; "
+      "or put them after --")(
       "force",
       "run even when daap.jobs is not empty or other workers are live (it truncates "
       "daap.jobs)");
   worker::add_database_options(desc);
+  // Everything after "--" is for the workers.
+  int own_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--") {
+      own_argc = i;
+      break;
+    }
+  }
   po::variables_map vm;
   try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::store(po::parse_command_line(own_argc, argv, desc), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw worker::ConfigError("command line", e.what());
@@ -488,26 +353,40 @@ Options parse_options(int argc, char** argv, bool& help) {
     help = true;
     return o;
   }
+  for (int i = own_argc + 1; i < argc; ++i) o.worker_args.emplace_back(argv[i]);
   o.force = vm.count("force") != 0U;
   o.concurrency = parse_int_list(concurrency, "concurrency");
   o.processes = parse_int_list(processes, "processes");
+  o.sizes = parse_int_list(sizes, "sizes");
   o.kinds = split(kinds, ',');
   for (const auto& k : o.kinds) {
     if (k != "noop" && k != "database.update") {
       throw worker::ConfigError("--kinds", "unknown kind '" + k + "' (noop, database.update)");
     }
   }
+  if (compare != "none" && compare != "graphile") {
+    throw worker::ConfigError("--compare", "expected none or graphile, got '" + compare + "'");
+  }
+  o.compare_graphile = compare == "graphile";
+  if (o.compare_graphile && vm["only"].defaulted()) only = "fresh,update,latency,claim,snapshot";
   o.only.clear();
   for (const auto& m : split(only, ',')) {
-    if (m != "drain" && m != "enqueue" && m != "latency") {
-      throw worker::ConfigError("--only",
-                                "unknown measurement '" + m + "' (drain, enqueue, latency)");
+    if (std::find(kMeasures.begin(), kMeasures.end(), m) == kMeasures.end()) {
+      throw worker::ConfigError("--only", "unknown measurement '" + m +
+                                              "' (drain, enqueue, latency, fresh, update, "
+                                              "claim, snapshot)");
     }
     o.only.insert(m);
   }
+  if (o.compare_graphile) check_graphile_peer(o);
   if (o.jobs < 1) throw worker::ConfigError("--jobs", "must be at least 1");
   if (o.repeat < 1) throw worker::ConfigError("--repeat", "must be at least 1");
   if (o.latency_jobs < 1) throw worker::ConfigError("--latency-jobs", "must be at least 1");
+  if (o.claim_size < 1) throw worker::ConfigError("--claim-size", "must be at least 1");
+  if (o.claim_table < o.claim_size) {
+    throw worker::ConfigError("--claim-table", "must be at least --claim-size");
+  }
+  if (o.claim_samples < 1) throw worker::ConfigError("--claim-samples", "must be at least 1");
   try {
     o.latency_gap = worker::parse_duration(gap);
   } catch (const std::invalid_argument& e) {
@@ -522,30 +401,63 @@ Options parse_options(int argc, char** argv, bool& help) {
   return o;
 }
 
+// Whether this role may CHECKPOINT (superuser, or pg_checkpoint from PostgreSQL 15 on).
+bool may_checkpoint(pqxx::connection& conn) {
+  try {
+    pqxx::nontransaction(conn).exec("CHECKPOINT");
+    return true;
+  } catch (const pqxx::insufficient_privilege&) {
+    return false;
+  }
+}
+
 int run(int argc, char** argv) {
   bool help = false;
   const auto options = parse_options(argc, argv, help);
   if (help) return 0;
-  // The workers inherit the environment: they read the same database.
-  setenv("DATABASE_URL", options.database_url.c_str(), 1);
+  const auto selected = [&options](const std::string& m) { return options.only.count(m) != 0U; };
+  const bool in_scratch = std::any_of(kScratchMeasures.begin(), kScratchMeasures.end(), selected);
+  const bool in_database = selected("drain") || selected("enqueue") || selected("latency");
 
   pqxx::connection conn(options.database_url);
-  conn.prepare("bench_enqueue_latency", "SELECT daap.enqueue($1, $2::jsonb)");
-  check_database(conn, options.force);
+  if (in_database) check_database(conn, options.force);
   const auto conditions = read_conditions(conn);
-  std::cout << "daap-bench: " << conditions.text() << "; database "
-            << worker::redact_url(options.database_url) << "; worker " << options.worker_bin
-            << "\n";
+  std::optional<ScratchDatabase> scratch;
+  bool checkpoint = false;
+  if (in_scratch) {
+    scratch.emplace(conn, options.database_url);
+    checkpoint = may_checkpoint(conn);
+  }
+  std::cout << "daap-bench: PostgreSQL " << conditions.postgres_version
+            << ", fsync=" << conditions.fsync
+            << ", synchronous_commit=" << conditions.synchronous_commit << ", " << conditions.cores
+            << " cores, load " << load_average() << "; database "
+            << worker::redact_url(options.database_url) << "; worker " << options.worker_bin;
+  if (scratch) {
+    std::cout << "; scratch database " << scratch->name()
+              << (checkpoint ? "; CHECKPOINT before each timed drain"
+                             : "; no CHECKPOINT before timed drains (the role may not)");
+  }
+  std::cout << "\n";
   try {
-    if (options.only.count("drain") != 0U) bench_drain(options, conn, conditions);
-    if (options.only.count("enqueue") != 0U) bench_enqueue(options, conn, conditions);
-    if (options.only.count("latency") != 0U) bench_latency(options, conn, conditions);
+    std::optional<FreshContext> fresh;
+    if (scratch) fresh.emplace(FreshContext{options, *scratch, conditions, checkpoint});
+    PeerRates peer;
+    if (selected("drain")) bench_drain(options, conn, conditions);
+    if (selected("enqueue")) bench_enqueue(options, conn, conditions);
+    if (selected("fresh")) peer = measure_fresh_drains(*fresh);
+    if (selected("update")) measure_update_drain(*fresh, peer);
+    if (selected("latency")) bench_latency(options, conn, conditions);
+    if (selected("claim")) measure_claim_latency(*fresh);
+    if (selected("snapshot")) measure_snapshot_drain(*fresh);
   } catch (const std::exception&) {
     // Leave the database as found, so the next run does not need --force.
-    try {
-      clean(conn);
-    } catch (const std::exception& e) {
-      std::cerr << "daap-bench: could not clean up: " << e.what() << "\n";
+    if (in_database) {
+      try {
+        clean(conn);
+      } catch (const std::exception& e) {
+        std::cerr << "daap-bench: could not clean up: " << e.what() << "\n";
+      }
     }
     throw;
   }
