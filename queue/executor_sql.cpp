@@ -7,7 +7,7 @@
 #include <unordered_set>
 
 #include "queue/errors.h"
-#include "queue/plans.h"
+#include "queue/transaction_settings.h"
 #include "queue/queries.h"
 
 namespace daap::queue {
@@ -88,8 +88,12 @@ std::vector<Job> claim(pqxx::connection& conn, const ClaimRequest& request) {
   pqxx::work tx(conn, "claim");
   // A claim need not wait for its WAL flush: if the server crashes before it is durable, the
   // jobs are simply available again with the attempt unspent. Any later synchronous commit
-  // (a completion) flushes the WAL up to it first, so no job finishes on a lost claim.
-  tx.exec("SET LOCAL synchronous_commit = off");
+  // (a completion) flushes the WAL up to it first, so no job finishes on a lost claim. A claimer
+  // paused inside this transaction must not keep the rows locked past the lease.
+  tx.exec(
+      "SELECT set_config('synchronous_commit', 'off', true), "
+      "set_config('idle_in_transaction_session_timeout', $1, true)",
+      pqxx::params{std::to_string(std::max<long long>(request.lease.count(), 1))});
   const auto rows =
       tx.exec(sql::claim_jobs,
               pqxx::params{request.worker_id, request.queues, request.limit,

@@ -26,7 +26,8 @@ struct ClaimRequest {
 // Claims up to `limit` available jobs whose run_at has come (daap.claim_jobs: from each queue in
 // turn, by priority, run_at, id, skipping rows other workers have locked, starting after the
 // given positions). Sets them running, spends an attempt, records the worker and the lease.
-// Commits on its own, without waiting for the WAL flush. A row that cannot be read comes back
+// Commits on its own, without waiting for the WAL flush; its transaction ends server-side if the
+// claimer goes quiet inside it for longer than the lease. A row that cannot be read comes back
 // with Job::unreadable set instead of failing the claim.
 std::vector<Job> claim(pqxx::connection& conn, const ClaimRequest& request);
 // The same without positions.

@@ -105,5 +105,18 @@ TEST_F(EnqueueCommandTest, MissingPayloadExitsTwo) {
   EXPECT_THAT(r.err, HasSubstr("missing JSON payload"));
 }
 
+TEST_F(EnqueueCommandTest, TimeoutSetsTheJobsOwnTimeLimitAndIsCheckedFirst) {
+  const auto r = daapctl({"enqueue", "noop", "{}", "--timeout", "90s"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(value<std::string>("SELECT timeout::text FROM daap.jobs"), "00:01:30");
+  const auto bad = daapctl({"enqueue", "noop", "{}", "--timeout", "10ms"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_THAT(bad.err, HasSubstr("timeout must be between 1 second and 30 days"));
+  const auto unreadable = daapctl({"enqueue", "noop", "{}", "--timeout", "soon"});
+  EXPECT_EQ(unreadable.status, 2);
+  EXPECT_THAT(unreadable.err, HasSubstr("--timeout"));
+  EXPECT_EQ(value<std::int64_t>("SELECT count(*) FROM daap.jobs"), 1);
+}
+
 }  // namespace
 }  // namespace daap::test

@@ -210,5 +210,28 @@ TEST_F(JobsCommandTest, CancelOfAnUnknownIdExitsOneNamingIt) {
   EXPECT_THAT(r.err, HasSubstr("31337"));
 }
 
+TEST_F(JobsCommandTest, AnyRowThatExistsCanBeListedShownCancelledAndRetried) {
+  // Numbers PostgreSQL's jsonb holds but a double cannot, in every JSON column.
+  const auto id = insert_job({});
+  exec(R"(UPDATE daap.jobs SET payload = '{"n": 1e400}', errors = '[{"x": 1e400}]',
+          result = '{"r": -1e400}' WHERE id = $1)",
+       pqxx::params{id});
+  const auto listed = daapctl({"jobs", "list", "--output", "json"});
+  EXPECT_EQ(listed.status, 0) << listed.err;
+  // PostgreSQL prints the number in full: shown as the column's text.
+  EXPECT_THAT(listed.out, HasSubstr("100000000000000000000"));
+  const auto table = daapctl({"jobs", "list"});
+  EXPECT_EQ(table.status, 0) << table.err;
+  const auto shown = daapctl({"jobs", "show", std::to_string(id)});
+  EXPECT_EQ(shown.status, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr("100000000000000000000"));
+  const auto cancelled = daapctl({"jobs", "cancel", std::to_string(id)});
+  EXPECT_EQ(cancelled.status, 0) << cancelled.err;
+  EXPECT_EQ(state_of(id), "cancelled");
+  const auto retried = daapctl({"jobs", "retry", std::to_string(id)});
+  EXPECT_EQ(retried.status, 0) << retried.err;
+  EXPECT_EQ(state_of(id), "available");
+}
+
 }  // namespace
 }  // namespace daap::test

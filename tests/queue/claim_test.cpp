@@ -2,6 +2,7 @@
 // claim index in order whatever the statistics say (so do the rescuer's, the pruner's and the
 // completion's), and no row's content can make a claim fail for everyone.
 #include <regex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,7 @@
 #include "queue/enqueue.h"
 #include "queue/executor_sql.h"
 #include "queue/maintenance.h"
-#include "queue/plans.h"
+#include "queue/transaction_settings.h"
 #include "tests/support/test_database.h"
 
 namespace daap::queue {
@@ -265,6 +266,29 @@ TEST_F(ClaimTest, TheTableRefusesAWaitingJobWithoutAnAttemptLeft) {
   EXPECT_EQ(refusal(conn, "INSERT INTO daap.jobs (kind, attempt, max_attempts) "
                           "VALUES ('noop', 4, 5)"),
             "");
+}
+
+TEST_F(ClaimTest, AQuietTransactionHoldingJobRowsEndsSoThatTheRowsCanBeRescued) {
+  run("INSERT INTO daap.jobs (kind, state, attempt, locked_by, started_at, lease_expires_at) "
+      "VALUES ('noop', 'running', 1, 'frozen', now(), now() - interval '1 minute')");
+  // A worker paused between its heartbeat's UPDATE and its COMMIT: the row stays locked, and
+  // the rescuer (SKIP LOCKED) passes it by, for as long as the transaction lives.
+  pqxx::connection frozen(db.url());
+  pqxx::work heartbeat(frozen);
+  limit_idle_time(heartbeat, 1s);
+  heartbeat.exec("UPDATE daap.jobs SET locked_by = locked_by");
+  {
+    pqxx::work tx(conn);
+    EXPECT_EQ(rescue_expired_leases(tx).made_available, 0) << "locked by the paused one";
+  }
+  int rescued = 0;
+  for (int i = 0; i < 200 && rescued == 0; ++i) {
+    std::this_thread::sleep_for(50ms);  // polls until the server ended the quiet transaction
+    pqxx::work tx(conn);
+    rescued = rescue_expired_leases(tx).made_available;
+    tx.commit();
+  }
+  EXPECT_EQ(rescued, 1);
 }
 
 TEST(Migration009, FailsWaitingJobsItCannotScheduleAndKeepsEveryRow) {

@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kUsage =
     "daapctl enqueue KIND JSON [--queue Q] [--priority P] [--run-at RFC3339|+DURATION] "
-    "[--max-attempts N] [--unique-key K]";
+    "[--max-attempts N] [--unique-key K] [--timeout DURATION]";
 
 // RFC 3339: 2025-01-31T12:00:00Z, 2025-01-31 12:00:00.25+02:00 (a space for T is accepted).
 std::optional<queue::Clock::time_point> parse_rfc3339(const std::string& text) {
@@ -71,6 +71,8 @@ int enqueue_command(const Args& args) {
       "max-attempts", po::value<int>()->default_value(25), "attempt budget (>= 1)")(
       "unique-key", po::value<std::string>(),
       "no two unfinished jobs share one; the existing job's id is printed")(
+      "timeout", po::value<std::string>(),
+      "time limit of each attempt, 1s to 30 days (default: the kind's)")(
       "kind", po::value<std::string>(), "job kind (database.create, ...)")(
       "json", po::value<std::string>(), "payload: a JSON object");
   po::positional_options_description positional;
@@ -101,6 +103,13 @@ int enqueue_command(const Args& args) {
   }
   if (vm.count("run-at") != 0U) job.run_at = parse_run_at(vm["run-at"].as<std::string>());
   if (vm.count("unique-key") != 0U) job.unique_key = vm["unique-key"].as<std::string>();
+  if (vm.count("timeout") != 0U) {
+    try {
+      job.timeout = parse_duration(vm["timeout"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("--timeout: " + std::string(e.what()));
+    }
+  }
 
   const auto db = read_database_config(vm);
   pqxx::connection conn(db.url);

@@ -4,6 +4,7 @@
 
 #include "queue/errors.h"
 #include "queue/executor_sql.h"
+#include "queue/transaction_settings.h"
 #include "worker/runtime/retry.h"
 
 namespace daap::worker::runtime {
@@ -77,6 +78,7 @@ void Completer::flush(std::vector<Item>& batch) {
     try {
       auto conn = pool_.acquire();
       pqxx::work tx(*conn, "complete");
+      queue::limit_idle_time(tx, options_.idle_limit);
       auto ids = queue::complete_many(tx, leases, results);
       tx.commit();
       return ids;
@@ -106,6 +108,7 @@ void Completer::flush_one_by_one(std::vector<Item>& batch) {
           std::string refused;
           try {
             pqxx::work tx(*conn, "complete");
+            queue::limit_idle_time(tx, options_.idle_limit);
             queue::complete(tx, item.lease, item.result);
             tx.commit();
             return Outcome::succeeded;

@@ -4,6 +4,7 @@
 // goes into the next, so batches grow with the load and an idle worker waits for nothing.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -27,6 +28,8 @@ class Completer {
   using Done = std::function<void(Outcome)>;
   struct Options {
     std::size_t max_batch = 1000;
+    // A completion transaction the completer goes quiet in (a paused process) ends after this.
+    std::chrono::milliseconds idle_limit{30000};
   };
 
   Completer(ConnectionPool& pool, Options options);

@@ -7,6 +7,7 @@
 
 #include "queue/errors.h"
 #include "queue/executor_sql.h"
+#include "queue/transaction_settings.h"
 #include "schema/errors.h"
 #include "worker/config.h"
 #include "worker/logging.h"
@@ -17,6 +18,13 @@ namespace daap::worker::runtime {
 namespace {
 
 using std::chrono::milliseconds;
+
+// A job's transaction may sit idle while its handler works, up to the job's time limit: a paused
+// process's transaction (and the record locks it holds) ends on the server at that point.
+std::chrono::milliseconds time_left(const InFlightJob& job) {
+  return std::max(std::chrono::milliseconds(1000),
+                  std::chrono::ceil<std::chrono::milliseconds>(job.deadline - SteadyClock::now()));
+}
 
 // While a job's platform connection is in use, an interrupt other than a cancellation request (a
 // time limit, a lost lease, the end of the shutdown grace period) shuts its socket down: a
@@ -265,6 +273,7 @@ void Executor::run_single(const JobPtr& job) {
     }
     if (!failure) {
       pqxx::work tx(*conn, "job");
+      queue::limit_idle_time(tx, time_left(*job));
       nlohmann::json result;
       try {
         result = registration->handler(
@@ -306,6 +315,9 @@ void Executor::run_group(const std::vector<JobPtr>& batch) {
     std::vector<Interrupt::Hook> hooks;
     for (const auto& job : group) hooks.push_back(unblock_on_interrupt(job->interrupt, conn));
     pqxx::work tx(*conn, "job group");
+    auto limit = time_left(*group.front());
+    for (const auto& job : group) limit = std::min(limit, time_left(*job));
+    queue::limit_idle_time(tx, limit);
     std::vector<queue::JobLease> leases;
     std::vector<nlohmann::json> results;
     for (const auto& job : group) {
@@ -349,6 +361,7 @@ void Executor::record_failure(const JobPtr& job, const Failure& failure) {
       [&] {
         auto conn = pool_.acquire();
         pqxx::work tx(*conn, "record outcome");
+        queue::limit_idle_time(tx, config_.idle_limit);
         Outcome result = Outcome::lost;
         switch (failure.type) {
           case Failure::Type::snooze:

@@ -30,6 +30,9 @@ namespace daap::worker::runtime {
 struct ExecutorConfig {
   int concurrency = 10;
   std::size_t max_batch = 50;  // jobs per grouped transaction or instant batch
+  // How long a transaction that records an outcome may sit idle (a paused process) before the
+  // server ends it: the lease.
+  std::chrono::milliseconds idle_limit{30000};
 };
 
 // One attempt's time limit: the job's own, else its kind's (kDefaultJobTimeout for an unknown

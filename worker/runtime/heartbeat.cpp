@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "queue/executor_sql.h"
+#include "queue/transaction_settings.h"
 #include "worker/backoff.h"
 #include "worker/config.h"
 #include "worker/logging.h"
@@ -32,6 +33,7 @@ void Heartbeat::beat(bool reregister) {
   {
     auto conn = pool_.acquire();
     pqxx::work tx(*conn, "heartbeat");
+    queue::limit_idle_time(tx, config_.lease);
     if (!leases.empty()) result = queue::heartbeat(tx, leases, config_.lease);
     if (reregister) {
       queue::register_worker(tx, config_.worker);

@@ -4,7 +4,7 @@
 
 #include "queue/leadership.h"
 #include "queue/maintenance.h"
-#include "queue/plans.h"
+#include "queue/transaction_settings.h"
 #include "worker/backoff.h"
 #include "worker/logging.h"
 #include "worker/runtime/retry.h"
@@ -40,8 +40,7 @@ bool Maintainer::pass() {
   pqxx::work tx(*conn, "maintenance");
   // A leader paused in the middle of a pass must not hold its locks (or the lease row) past the
   // lease: the server ends the transaction.
-  tx.exec("SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
-          pqxx::params{std::to_string(ttl.count())});
+  queue::limit_idle_time(tx, ttl);
   queue::prefer_index_plans(tx);
   // One bounded batch of each per pass: a backlog is worked off over the next passes.
   const auto rescued = queue::rescue_expired_leases(tx);

@@ -9,6 +9,7 @@
 
 #include "queue/executor_sql.h"
 #include "queue/maintenance.h"
+#include "queue/transaction_settings.h"
 #include "queue/workers.h"
 #include "worker/config.h"
 #include "worker/logging.h"
@@ -52,9 +53,10 @@ struct Runner::Services {
            Metrics& metrics)
       : info{config.worker_id, hostname(),     ::getpid(),
              DAAP_VERSION,     config.queues, config.concurrency},
-        completer(pool, Completer::Options{}),
+        completer(pool, Completer::Options{1000, config.lease_duration}),
         registry([&handlers](const queue::Job& job) { return time_limit_of(handlers, job); }),
-        executor(ExecutorConfig{config.concurrency}, handlers, pool, registry, completer, metrics),
+        executor(ExecutorConfig{config.concurrency, 50, config.lease_duration}, handlers, pool,
+                 registry, completer, metrics),
         producer(ProducerConfig{config.worker_id, config.queues, config.lease_duration,
                                 config.poll_interval, config.prefetch},
                  pool, registry, metrics),
@@ -172,6 +174,7 @@ void Runner::release(const std::vector<JobPtr>& jobs, const std::string& why) {
   const auto released = retry("releasing jobs", {}, {5, SteadyClock::now() + kReleaseGrace}, [&] {
     auto conn = pool_.acquire();
     pqxx::work tx(*conn, "release");
+    queue::limit_idle_time(tx, config_.lease_duration);
     const int n = queue::release(tx, leases);
     tx.commit();
     return n;
