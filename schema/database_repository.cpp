@@ -201,13 +201,20 @@ DatabaseRecord update(pqxx::transaction_base& tx, std::string_view id,
                       const std::optional<std::string>& purpose) {
   if (owner_team) validate_owner_team(*owner_team);
   if (purpose) validate_purpose(*purpose);
+  check_id(id);
+  // One statement in the usual case (the update carries its own status check); the reason it
+  // did not apply is looked up only when it did not.
+  if (owner_team || purpose) {
+    if (auto updated =
+            read_optional(tx.exec(sql::update_database_details, pqxx::params{id, owner_team, purpose}))) {
+      return *std::move(updated);
+    }
+  }
   auto current = lock(tx, id);
   if (current.status == DatabaseStatus::deleting || current.status == DatabaseStatus::deleted) {
     throw WrongState(current.id, current.status, "update");
   }
-  if (!owner_team && !purpose) return current;
-  return read_record(
-      tx.exec(sql::update_database_details, pqxx::params{id, owner_team, purpose}).one_row());
+  return current;
 }
 
 DatabaseRecord transition(pqxx::transaction_base& tx, std::string_view id, DatabaseStatus to,
