@@ -84,9 +84,10 @@ class CnpgProvisionerTest : public ::testing::Test {
 TEST(CnpgManifests, ValidateAgainstTheCloudNativePgCrds) {
   const char* source = std::getenv("DAAP_SOURCE_ROOT");
   ASSERT_NE(source, nullptr) << "DAAP_SOURCE_ROOT is not set (run through meson test)";
-  const fs::path crds = fs::path(source) / ".." / "shared" / "reference" / "cnpg-crds";
-  // shared/ sits beside the checkout (also in CI); without it this test fails rather than skip.
-  ASSERT_TRUE(fs::exists(crds)) << "no CloudNativePG CRD schemas at " << crds;
+  // CloudNativePG 1.30's schemas, kept in the repository (tests/data/cnpg-crds/README.md).
+  const fs::path crds = fs::path(source) / "tests" / "data" / "cnpg-crds";
+  ASSERT_TRUE(fs::exists(crds / "postgresql.cnpg.io_clusters.yaml"))
+      << "no CloudNativePG CRD schemas at " << crds;
   // Non-default settings, so what they render (instances, storage, imageName) is validated too.
   const CnpgProvisionerConfig config{"kubectl", 3, "20Gi", "ghcr.io/cloudnative-pg/postgresql:16.4"};
   const auto manifests = render_manifests(orders(), config);
