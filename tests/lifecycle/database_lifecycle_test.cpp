@@ -31,12 +31,24 @@ std::string random_hex() {
   return out;
 }
 
-// What the postgres provisioner names the role and database of a record.
-std::string pg_name(std::string name) {
-  for (char& c : name) {
+// The id's 32 hex digits after the name's first 25 characters (a trailing '-' dropped).
+std::string name_and_id(const std::string& name, const std::string& id, char separator) {
+  auto prefix = name.substr(0, 25);
+  while (!prefix.empty() && prefix.back() == '-') prefix.pop_back();
+  std::string hex;
+  for (const char c : id) {
+    if (c != '-') hex += c;
+  }
+  return prefix + separator + hex;
+}
+
+// What the postgres provisioner names the role and database of record `id`.
+std::string pg_name(const std::string& name, const std::string& id) {
+  std::string out = "daap_" + name_and_id(name, id, '_');
+  for (char& c : out) {
     if (c == '-') c = '_';
   }
-  return "daap_" + name;
+  return out;
 }
 
 struct Outcome {
@@ -68,20 +80,22 @@ class DatabaseLifecycle : public ::testing::Test {
   }
   void TearDown() override {
     for (auto& w : workers_) w.reset();  // SIGKILLed if still running
+    // Every record of this test's fresh database is this test's.
+    pqxx::connection platform(url());
+    const auto records =
+        pqxx::nontransaction(platform).exec("SELECT name, id::text FROM daap.databases");
     pqxx::connection conn(server_url());
     pqxx::nontransaction tx(conn);
-    for (const auto& name : names_) {
-      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(pg_name(name)) + " WITH (FORCE)");
-      tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(pg_name(name)));
+    for (const auto& row : records) {
+      const auto name = daap::test::pg_name(row[0].as<std::string>(), row[1].as<std::string>());
+      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+      tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(name));
     }
     std::filesystem::remove_all(secrets_dir_);
   }
 
-  // A record name no concurrent test uses; dropped on the target afterwards.
-  std::string unique_name(const std::string& stem) {
-    names_.push_back(stem + "-" + random_hex());
-    return names_.back();
-  }
+  // A record name no concurrent test uses; its databases are dropped on the target afterwards.
+  std::string unique_name(const std::string& stem) { return stem + "-" + random_hex(); }
 
   WorkerProcess& start_worker(const std::map<std::string, std::string>& extra = {}) {
     auto env = worker_env(url());
@@ -143,6 +157,14 @@ class DatabaseLifecycle : public ::testing::Test {
     return out;
   }
 
+  // The role and database of the newest record with this name ("" while there is none).
+  std::string pg_name(const std::string& name) {
+    const auto id = record(name, "id");
+    return id.empty() ? "" : daap::test::pg_name(name, id);
+  }
+  std::string secret_name(const std::string& name) {
+    return "daap-" + name_and_id(name, record(name, "id"), '-');
+  }
   std::int64_t roles(const std::string& name) {
     return query_int(server_url(),
                      "SELECT count(*) FROM pg_roles WHERE rolname = '" + pg_name(name) + "'");
@@ -152,7 +174,7 @@ class DatabaseLifecycle : public ::testing::Test {
                      "SELECT count(*) FROM pg_database WHERE datname = '" + pg_name(name) + "'");
   }
   std::filesystem::path secret_path(const std::string& name) {
-    return std::filesystem::path(secrets_dir_) / ("daap-" + name + ".json");
+    return std::filesystem::path(secrets_dir_) / (secret_name(name) + ".json");
   }
   nlohmann::json secret(const std::string& name) {
     std::ifstream in(secret_path(name));
@@ -172,7 +194,7 @@ class DatabaseLifecycle : public ::testing::Test {
   }
   void expect_ready_and_real(const std::string& name) {
     EXPECT_EQ(record(name, "status"), "ready");
-    EXPECT_EQ(record(name, "secret_name"), "daap-" + name);
+    EXPECT_EQ(record(name, "secret_name"), secret_name(name));
     EXPECT_FALSE(record(name, "host").empty());
     EXPECT_EQ(roles(name), 1);
     EXPECT_EQ(databases(name), 1);
@@ -201,7 +223,6 @@ class DatabaseLifecycle : public ::testing::Test {
 
   FreshDatabase db_;
   std::string secrets_dir_;
-  std::vector<std::string> names_;
   std::vector<std::unique_ptr<WorkerProcess>> workers_;
 };
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -20,12 +21,14 @@
 #include <pqxx/pqxx>
 
 #include "schema/database_record.h"
+#include "schema/errors.h"
 
 namespace daap::worker::provisioners {
 namespace {
 
-constexpr std::size_t kMaxIdentifier = 63;  // PostgreSQL's NAMEDATALEN - 1
-constexpr int kPasswordBytes = 16;          // 32 hex characters
+// "daap_" (5) + prefix (25) + "_" (1) + id (32) = 63: PostgreSQL's NAMEDATALEN - 1.
+constexpr std::size_t kNamePrefix = 25;
+constexpr int kPasswordBytes = 16;  // 32 hex characters
 
 std::string first_line(const std::string& text) {
   const auto end = text.find('\n');
@@ -130,13 +133,24 @@ void write_secret_atomically(const std::filesystem::path& path, const std::strin
   }
 }
 
-std::uint32_t fnv1a(const std::string& text) {
-  std::uint32_t h = 2166136261U;
-  for (const char c : text) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619U;
+// The start of the name, for people reading a list of roles; the id makes it unique.
+std::string readable_prefix(const schema::DatabaseRecord& record) {
+  schema::validate_name(record.name);
+  auto prefix = record.name.substr(0, kNamePrefix);
+  while (prefix.back() == '-') prefix.pop_back();  // a valid name starts with a letter
+  return prefix;
+}
+
+// The record id's 32 hex digits, lowercase.
+std::string id_hex(const schema::DatabaseRecord& record) {
+  if (!schema::is_uuid(record.id)) {
+    throw schema::InvalidInput("id", "must be a UUID, got '" + record.id + "'");
   }
-  return h;
+  std::string hex;
+  for (const char c : record.id) {
+    if (c != '-') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return hex;
 }
 
 bool exists(pqxx::nontransaction& tx, const char* sql, const std::string& name) {
@@ -145,21 +159,16 @@ bool exists(pqxx::nontransaction& tx, const char* sql, const std::string& name) 
 
 }  // namespace
 
-std::string role_name_for(const std::string& record_name) {
-  schema::validate_name(record_name);
-  std::string name = "daap_" + record_name;
+std::string role_name_for(const schema::DatabaseRecord& record) {
+  std::string name = "daap_" + readable_prefix(record) + "_" + id_hex(record);
   for (char& c : name) {
     if (c == '-') c = '_';
   }
-  if (name.size() <= kMaxIdentifier) return name;
-  char suffix[10];
-  std::snprintf(suffix, sizeof suffix, "_%08x", fnv1a(record_name));
-  return name.substr(0, kMaxIdentifier - 9) + suffix;
+  return name;
 }
 
-std::string secret_name_for(const std::string& record_name) {
-  schema::validate_name(record_name);
-  return "daap-" + record_name;
+std::string secret_name_for(const schema::DatabaseRecord& record) {
+  return "daap-" + readable_prefix(record) + "-" + id_hex(record);
 }
 
 PostgresProvisioner::PostgresProvisioner(PostgresProvisionerConfig config)
@@ -167,8 +176,8 @@ PostgresProvisioner::PostgresProvisioner(PostgresProvisionerConfig config)
 
 ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& record,
                                               Interrupt& /*interrupt*/) {
-  const std::string name = role_name_for(record.name);  // validates before any SQL
-  const std::string secret_name = secret_name_for(record.name);
+  const std::string name = role_name_for(record);  // validates before any SQL
+  const std::string secret_name = secret_name_for(record);
   const auto path = secret_path(config_.secrets_dir, secret_name);
 
   auto conn = connect(config_.target_url);
@@ -208,8 +217,8 @@ ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& rec
 
 void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record,
                                        Interrupt& /*interrupt*/) {
-  const std::string name = role_name_for(record.name);
-  const auto path = secret_path(config_.secrets_dir, secret_name_for(record.name));
+  const std::string name = role_name_for(record);
+  const auto path = secret_path(config_.secrets_dir, secret_name_for(record));
 
   auto conn = connect(config_.target_url);
   pqxx::nontransaction tx(conn);

@@ -15,11 +15,13 @@ struct PostgresProvisionerConfig {
   std::chrono::milliseconds test_delay{0};  // tests only: pause between steps
 };
 
-// "daap_" + name with '-' -> '_'; names too long for a PostgreSQL identifier are shortened
-// and given a hash suffix. Validates the name first (schema::InvalidInput).
-std::string role_name_for(const std::string& record_name);
-// "daap-" + name: the secret's file is <secrets_dir>/<secret_name>.json.
-std::string secret_name_for(const std::string& record_name);
+// The role and database of a record: "daap_" + the name's first 25 characters ('-' as '_') +
+// "_" + the record id's 32 hex digits. At most 63 bytes (a PostgreSQL identifier), and two
+// records never share it whatever their names. Validates name and id first (InvalidInput).
+std::string role_name_for(const schema::DatabaseRecord& record);
+// "daap-" + the name's first 25 characters + "-" + the id's 32 hex digits: the secret's file is
+// <secrets_dir>/<secret_name>.json.
+std::string secret_name_for(const schema::DatabaseRecord& record);
 
 class PostgresProvisioner : public Provisioner {
  public:
