@@ -2,12 +2,19 @@
 // refuses and removes there, checked in the server's catalogs and by logging in.
 #include "worker/provisioners/postgres_provisioner.h"
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <optional>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -37,6 +44,47 @@ schema::DatabaseRecord record_named(const std::string& name) {
   r.namespace_name = "default";
   return r;
 }
+
+// A loopback TCP server that accepts connections and never answers: what a hung target looks
+// like from the client. Closing it (destructor) ends whatever still waits on it.
+class HungServer {
+ public:
+  HungServer() : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listener_, 8) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("cannot listen on loopback");
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~HungServer() {
+    for (const int fd : accepted_) ::close(fd);
+    ::close(listener_);
+  }
+  std::string url() const {
+    return "postgresql://daap:secret@127.0.0.1:" + std::to_string(port_) + "/daap";
+  }
+  // Waits until a client has connected and sent its first packet, so that it now waits for
+  // an answer (true), or `timeout` (false).
+  bool accept_one(std::chrono::milliseconds timeout) {
+    pollfd p{listener_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
+    const int fd = ::accept(listener_, nullptr, nullptr);
+    if (fd < 0) return false;
+    accepted_.push_back(fd);
+    p = pollfd{fd, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(timeout.count())) == 1;
+  }
+
+ private:
+  int listener_;
+  int port_ = 0;
+  std::vector<int> accepted_;
+};
 
 std::int64_t count(const std::string& sql, const std::string& param) {
   pqxx::connection conn(server_url());
@@ -176,6 +224,128 @@ TEST_F(PostgresProvisionerTest, RecordsWhoseNamesOnceCollidedGetTheirOwnDatabase
   EXPECT_EQ(databases(role_name_for(second)), 0);
   // The first tenant's database, role, password and data are untouched.
   EXPECT_EQ(as_tenant(first, "SELECT count(*)::text FROM orders"), "0");
+}
+
+TEST_F(PostgresProvisionerTest, AHungTargetIsLeftWhenTheInterruptFires) {
+  std::future<ProvisionResult> result;  // waited for after the server below is closed
+  HungServer server;
+  auto c = config();
+  c.target_url = server.url();
+  c.connect_timeout = std::chrono::minutes(10);
+  PostgresProvisioner provisioner(c);
+  const auto r = record("hung");
+  result = std::async(std::launch::async, [&] { return provisioner.provision(r, interrupt_); });
+  ASSERT_TRUE(server.accept_one(std::chrono::seconds(30)));  // connected, waiting for an answer
+  interrupt_.fire(InterruptReason::cancel);
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "still connecting after the interrupt";
+  try {
+    result.get();
+    FAIL() << "expected a ProvisionError";
+  } catch (const ProvisionError& e) {
+    EXPECT_NE(std::string(e.what()).find("interrupted (cancel)"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(PostgresProvisionerTest, AHungTargetIsLeftAtTheConnectTimeout) {
+  std::future<ProvisionResult> result;
+  HungServer server;
+  auto c = config();
+  c.target_url = server.url();
+  c.connect_timeout = std::chrono::seconds(1);
+  PostgresProvisioner provisioner(c);
+  const auto r = record("hung");
+  result = std::async(std::launch::async, [&] { return provisioner.provision(r, interrupt_); });
+  ASSERT_TRUE(server.accept_one(std::chrono::seconds(30)));
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "still connecting long after the connect timeout";
+  try {
+    result.get();
+    FAIL() << "expected a ProvisionError";
+  } catch (const ProvisionError& e) {
+    EXPECT_NE(std::string(e.what()).find("no answer within 1s (PROVISION_CONNECT_TIMEOUT)"),
+              std::string::npos)
+        << e.what();
+    EXPECT_EQ(std::string(e.what()).find("secret"), std::string::npos) << e.what();
+  }
+}
+
+// Another session creates the record's role and keeps its transaction open: the provisioner's
+// own CREATE ROLE waits on that lock until the blocker ends.
+class BlockedStatementTest : public PostgresProvisionerTest {
+ protected:
+  void SetUp() override {
+    PostgresProvisionerTest::SetUp();
+    record_ = record("blocked");
+    blocker_tx_.emplace(blocker_);
+    blocker_tx_->exec("CREATE ROLE " + blocker_tx_->quote_name(role_name_for(record_)));
+  }
+  void TearDown() override {
+    blocker_tx_.reset();  // rolled back: a statement still waiting goes on
+    if (result_.valid()) result_.wait();
+    PostgresProvisionerTest::TearDown();
+  }
+  void start(const PostgresProvisionerConfig& c) {
+    provisioner_.emplace(c);
+    result_ = std::async(std::launch::async,
+                         [this] { return provisioner_->provision(record_, interrupt_); });
+  }
+  // Whether the provisioning ends within `timeout`.
+  bool ends_within(std::chrono::seconds timeout) {
+    return result_.wait_for(timeout) == std::future_status::ready;
+  }
+  // The provisioning's error.
+  std::string error() {
+    try {
+      result_.get();
+    } catch (const ProvisionError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  // Statements running on the target that name the record's role (the blocker is idle).
+  std::int64_t statements_running() {
+    return count(
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+        "AND pid <> pg_backend_pid() AND query LIKE '%' || $1 || '%'",
+        role_name_for(record_));
+  }
+  static bool eventually(const std::function<bool()>& condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return condition();
+  }
+
+  schema::DatabaseRecord record_;
+  pqxx::connection blocker_{server_url()};
+  std::optional<pqxx::work> blocker_tx_;
+  std::optional<PostgresProvisioner> provisioner_;
+  std::future<ProvisionResult> result_;
+};
+
+TEST_F(BlockedStatementTest, IsLeftWhenTheInterruptFiresAndTheServerAbandonsIt) {
+  auto c = config();
+  c.statement_timeout = std::chrono::minutes(10);
+  start(c);
+  ASSERT_TRUE(eventually([&] { return statements_running() == 1; }));
+  interrupt_.fire(InterruptReason::timeout);
+  ASSERT_TRUE(ends_within(std::chrono::seconds(30))) << "still waiting after the interrupt";
+  EXPECT_EQ(error(), "creating role " + role_name_for(record_) + ": interrupted (timeout)");
+  // client_connection_check_interval: the server notices we are gone and ends the statement.
+  EXPECT_TRUE(eventually([&] { return statements_running() == 0; }));
+}
+
+TEST_F(BlockedStatementTest, FailsAtTheStatementTimeoutWithItsSqlstate) {
+  auto c = config();
+  c.statement_timeout = std::chrono::seconds(1);
+  start(c);
+  ASSERT_TRUE(ends_within(std::chrono::seconds(60))) << "still waiting long after the timeout";
+  EXPECT_EQ(error(), "creating role " + role_name_for(record_) +
+                         " failed: cancelled (PROVISION_STATEMENT_TIMEOUT reached) "
+                         "(SQLSTATE 57014)");
 }
 
 }  // namespace

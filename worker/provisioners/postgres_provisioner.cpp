@@ -15,13 +15,13 @@
 #include <functional>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "schema/database_record.h"
 #include "schema/errors.h"
+#include "worker/provisioners/interrupt_wakeup.h"
 
 namespace daap::worker::provisioners {
 namespace {
@@ -29,11 +29,6 @@ namespace {
 // "daap_" (5) + prefix (25) + "_" (1) + id (32) = 63: PostgreSQL's NAMEDATALEN - 1.
 constexpr std::size_t kNamePrefix = 25;
 constexpr int kPasswordBytes = 16;  // 32 hex characters
-
-std::string first_line(const std::string& text) {
-  const auto end = text.find('\n');
-  return end == std::string::npos ? text : text.substr(0, end);
-}
 
 std::string random_password() {
   std::random_device rd;  // /dev/urandom on Linux
@@ -45,30 +40,6 @@ std::string random_password() {
     out += kHex[byte & 0xfU];
   }
   return out;
-}
-
-// Runs one step; pqxx errors become a ProvisionError naming the step. With `secret`, the
-// statement carried a password: the server's text is dropped, only the SQLSTATE is kept.
-template <typename F>
-auto step(const std::string& what, bool secret, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const pqxx::sql_error& e) {
-    if (secret) throw ProvisionError(what + " failed (SQLSTATE " + e.sqlstate() + ")");
-    throw ProvisionError(what + " failed: " + first_line(e.what()) + " (SQLSTATE " + e.sqlstate() +
-                         ")");
-  } catch (const pqxx::broken_connection& e) {
-    throw ProvisionError(what + ": lost the connection to the provisioning target");
-  }
-}
-
-pqxx::connection connect(const std::string& url) {
-  try {
-    return pqxx::connection(url);
-  } catch (const std::exception& e) {
-    // libpq's message names host and port, never the password.
-    throw ProvisionError("cannot connect to the provisioning target: " + first_line(e.what()));
-  }
 }
 
 std::filesystem::path secret_path(const std::string& dir, const std::string& secret_name) {
@@ -174,65 +145,75 @@ std::string secret_name_for(const schema::DatabaseRecord& record) {
 PostgresProvisioner::PostgresProvisioner(PostgresProvisionerConfig config)
     : config_(std::move(config)) {}
 
+TargetSettings PostgresProvisioner::target() const {
+  return {config_.target_url, config_.connect_timeout, config_.statement_timeout};
+}
+
+void PostgresProvisioner::test_pause(Interrupt& interrupt) const {
+  if (config_.test_delay.count() > 0) InterruptWakeup(interrupt).wait_for(config_.test_delay);
+}
+
 ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& record,
-                                              Interrupt& /*interrupt*/) {
+                                               Interrupt& interrupt) {
   const std::string name = role_name_for(record);  // validates before any SQL
   const std::string secret_name = secret_name_for(record);
   const auto path = secret_path(config_.secrets_dir, secret_name);
 
-  auto conn = connect(config_.target_url);
-  pqxx::nontransaction tx(conn);
-  const std::string host = conn.hostname() != nullptr ? conn.hostname() : "localhost";
-  const int port = conn.port() != nullptr ? std::atoi(conn.port()) : 5432;
+  TargetConnection target(this->target(), interrupt);
+  pqxx::nontransaction tx(target.conn());
 
   // The secret is written before the role gets its password, and an existing one is reused:
   // a crash between the two leaves a secret the next attempt makes true.
   const auto password = existing_password(path, name).value_or(random_password());
-  const nlohmann::json secret = {
-      {"host", host}, {"port", port}, {"dbname", name}, {"user", name}, {"password", password}};
+  const nlohmann::json secret = {{"host", target.host()},
+                                 {"port", target.port()},
+                                 {"dbname", name},
+                                 {"user", name},
+                                 {"password", password}};
   write_secret_atomically(path, secret.dump(2) + "\n");
 
-  const bool role_exists = step("looking up role " + name, false, [&] {
-    return exists(tx, "SELECT 1 FROM pg_roles WHERE rolname = $1", name);
-  });
+  bool role_exists = false;
+  target.run("looking up role " + name,
+             [&] { role_exists = exists(tx, "SELECT 1 FROM pg_roles WHERE rolname = $1", name); });
   // A password cannot be a bind parameter here: quoted, and never in an error text.
-  step((role_exists ? "setting the password of role " : "creating role ") + name, true, [&] {
-    tx.exec((role_exists ? "ALTER ROLE " : "CREATE ROLE ") + tx.quote_name(name) +
-            " WITH LOGIN PASSWORD " + tx.quote(password));
-  });
-  if (config_.test_delay.count() > 0) std::this_thread::sleep_for(config_.test_delay);
-  const bool db_exists = step("looking up database " + name, false, [&] {
-    return exists(tx, "SELECT 1 FROM pg_database WHERE datname = $1", name);
-  });
+  target.run((role_exists ? "setting the password of role " : "creating role ") + name,
+             [&] {
+               tx.exec((role_exists ? "ALTER ROLE " : "CREATE ROLE ") + tx.quote_name(name) +
+                       " WITH LOGIN PASSWORD " + tx.quote(password));
+             },
+             Secrecy::credential);
+  test_pause(interrupt);
+  bool db_exists = false;
+  target.run("looking up database " + name,
+             [&] { db_exists = exists(tx, "SELECT 1 FROM pg_database WHERE datname = $1", name); });
   if (!db_exists) {
-    step("creating database " + name, false, [&] {
+    target.run("creating database " + name, [&] {
       tx.exec("CREATE DATABASE " + tx.quote_name(name) + " OWNER " + tx.quote_name(name));
     });
   }
-  step("revoking public access to database " + name, false, [&] {
+  target.run("revoking public access to database " + name, [&] {
     tx.exec("REVOKE CONNECT, TEMPORARY ON DATABASE " + tx.quote_name(name) + " FROM PUBLIC");
   });
-  return schema::ConnectionDetails{host, port, secret_name};
+  return schema::ConnectionDetails{target.host(), target.port(), secret_name};
 }
 
-void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record,
-                                       Interrupt& /*interrupt*/) {
+void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) {
   const std::string name = role_name_for(record);
   const auto path = secret_path(config_.secrets_dir, secret_name_for(record));
 
-  auto conn = connect(config_.target_url);
-  pqxx::nontransaction tx(conn);
-  if (config_.test_delay.count() > 0) std::this_thread::sleep_for(config_.test_delay);
-  step("ending sessions of database " + name, false, [&] {
+  TargetConnection target(this->target(), interrupt);
+  pqxx::nontransaction tx(target.conn());
+  test_pause(interrupt);
+  target.run("ending sessions of database " + name, [&] {
     tx.exec(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE datname = $1 AND pid <> pg_backend_pid()",
         pqxx::params{name});
   });
-  step("dropping database " + name, false,
-       [&] { tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)"); });
-  step("dropping role " + name, false,
-       [&] { tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(name)); });
+  target.run("dropping database " + name,
+             [&] { tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)"); });
+  target.run("dropping role " + name,
+             [&] { tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(name)); });
   std::error_code ec;
   std::filesystem::remove(path, ec);
   if (ec) throw ProvisionError("cannot remove the secret " + path.string() + ": " + ec.message());

@@ -6,12 +6,15 @@
 #include <string>
 
 #include "worker/provisioners/provisioner.h"
+#include "worker/provisioners/target_connection.h"
 
 namespace daap::worker::provisioners {
 
 struct PostgresProvisionerConfig {
   std::string target_url;  // a superuser (or CREATEROLE + CREATEDB) connection; may hold a password
-  std::string secrets_dir;                  // created if missing
+  std::string secrets_dir;  // created if missing
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+  std::chrono::milliseconds statement_timeout = std::chrono::seconds(60);
   std::chrono::milliseconds test_delay{0};  // tests only: pause between steps
 };
 
@@ -30,6 +33,9 @@ class PostgresProvisioner : public Provisioner {
   void deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
 
  private:
+  TargetSettings target() const;
+  void test_pause(Interrupt& interrupt) const;
+
   PostgresProvisionerConfig config_;
 };
 
