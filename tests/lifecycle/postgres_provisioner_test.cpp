@@ -226,6 +226,150 @@ TEST_F(PostgresProvisionerTest, RecordsWhoseNamesOnceCollidedGetTheirOwnDatabase
   EXPECT_EQ(as_tenant(first, "SELECT count(*)::text FROM orders"), "0");
 }
 
+// As a superuser of the target: sets up what "someone else" made there.
+void as_admin(const std::string& sql) {
+  pqxx::connection conn(server_url());
+  pqxx::nontransaction(conn).exec(sql);
+}
+
+std::string admin_value(const std::string& sql, const std::string& param) {
+  pqxx::connection conn(server_url());
+  pqxx::nontransaction tx(conn);
+  const auto rows = tx.exec(sql, pqxx::params{param});
+  return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].as<std::string>();
+}
+
+std::string password_hash(const std::string& role) {
+  return admin_value("SELECT rolpassword FROM pg_authid WHERE rolname = $1", role);
+}
+
+std::string owner_of(const std::string& db) {
+  return admin_value("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", db);
+}
+
+std::string comment_of(const std::string& db) {
+  return admin_value(
+      "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", db);
+}
+
+// Runs `f`, expecting an OwnershipConflict; returns its message.
+template <typename F>
+std::string conflict(F&& f) {
+  try {
+    f();
+  } catch (const OwnershipConflict& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("not an OwnershipConflict: ") + e.what();
+  }
+  return "no error";
+}
+
+TEST_F(PostgresProvisionerTest, MarksWhatItCreatesWithTheRecordId) {
+  const auto r = record("marked");
+  PostgresProvisioner provisioner(config());
+  ASSERT_TRUE(provisioner.provision(r, interrupt_).has_value());
+  const auto name = role_name_for(r);
+  EXPECT_EQ(ownership_mark(r), "daap:database-id=" + r.id);
+  EXPECT_EQ(admin_value("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles "
+                        "WHERE rolname = $1",
+                        name),
+            ownership_mark(r));
+  EXPECT_EQ(comment_of(name), ownership_mark(r));
+  EXPECT_EQ(owner_of(name), name);
+}
+
+TEST_F(PostgresProvisionerTest, AForeignRoleOfTheSameNameIsNeitherAdoptedNorDropped) {
+  const auto r = record("foreign-role");
+  const auto name = role_name_for(r);
+  as_admin("CREATE ROLE " + name + " LOGIN PASSWORD 'theirs'");
+  const auto before = password_hash(name);
+  PostgresProvisioner provisioner(config());
+
+  const auto error = conflict([&] { provisioner.provision(r, interrupt_); });
+  EXPECT_NE(error.find("role " + name + " exists on the provisioning target with no comment"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(password_hash(name), before);
+  EXPECT_EQ(databases(name), 0);
+  EXPECT_FALSE(fs::exists(secret_file(r))) << "no secret for a role that is not ours";
+
+  EXPECT_NE(conflict([&] { provisioner.deprovision(r, interrupt_); }), "no error");
+  EXPECT_EQ(roles(name), 1);
+  EXPECT_EQ(password_hash(name), before);
+
+  // Marked for another record: not ours either, and the message names that mark.
+  const auto other = record_named("other");
+  as_admin("COMMENT ON ROLE " + name + " IS '" + ownership_mark(other) + "'");
+  EXPECT_NE(conflict([&] {
+              provisioner.provision(r, interrupt_);
+            }).find("comment '" + ownership_mark(other) + "'"),
+            std::string::npos);
+  EXPECT_EQ(password_hash(name), before);
+}
+
+TEST_F(PostgresProvisionerTest, AForeignDatabaseOfTheSameNameIsNeitherAdoptedNorDropped) {
+  const auto r = record("foreign-db");
+  const auto name = role_name_for(r);
+  const auto stranger = "daap_test_stranger_" + r.id.substr(0, 8);
+  cleanup_.push_back(stranger);
+  as_admin("CREATE ROLE " + stranger);
+  as_admin("CREATE DATABASE " + name + " OWNER " + stranger);
+  PostgresProvisioner provisioner(config());
+
+  const auto error = conflict([&] { provisioner.provision(r, interrupt_); });
+  EXPECT_NE(
+      error.find("database " + name + " exists on the provisioning target owned by " + stranger),
+      std::string::npos)
+      << error;
+  EXPECT_EQ(roles(name), 0) << "nothing created before the conflict was found";
+  EXPECT_EQ(owner_of(name), stranger);
+  EXPECT_FALSE(fs::exists(secret_file(r)));
+
+  EXPECT_NE(conflict([&] { provisioner.deprovision(r, interrupt_); }), "no error");
+  EXPECT_EQ(databases(name), 1);
+  EXPECT_EQ(owner_of(name), stranger);
+}
+
+TEST_F(PostgresProvisionerTest, ATenantsCommentOnItsDatabaseBlocksDeletionOnlyIfItNamesAnother) {
+  const auto r = record("commented");
+  const auto name = role_name_for(r);
+  PostgresProvisioner provisioner(config());
+  ASSERT_TRUE(provisioner.provision(r, interrupt_).has_value());
+
+  // The owner may comment on its database: any text is fine, and a retry marks it again.
+  as_tenant(r, "COMMENT ON DATABASE " + name + " IS 'orders of the shop'");
+  ASSERT_TRUE(provisioner.provision(r, interrupt_).has_value());
+  EXPECT_EQ(comment_of(name), ownership_mark(r));
+
+  // Another record's mark: not dropped.
+  const auto other = record_named("other");
+  as_tenant(r, "COMMENT ON DATABASE " + name + " IS '" + ownership_mark(other) + "'");
+  EXPECT_NE(conflict([&] { provisioner.deprovision(r, interrupt_); }).find("another record's"),
+            std::string::npos);
+  EXPECT_EQ(databases(name), 1);
+  EXPECT_EQ(roles(name), 1);
+
+  as_tenant(r, "COMMENT ON DATABASE " + name + " IS 'orders of the shop'");
+  provisioner.deprovision(r, interrupt_);
+  EXPECT_EQ(databases(name), 0);
+  EXPECT_EQ(roles(name), 0);
+  EXPECT_FALSE(fs::exists(secret_file(r)));
+}
+
+TEST_F(PostgresProvisionerTest, AHalfMadeRoleOfTheRecordIsTakenUpAndFinished) {
+  // A crash cannot leave our role unmarked: CREATE and COMMENT commit together. A half-made
+  // role (created, marked, no database yet) is taken up again and finished.
+  const auto r = record("half-made");
+  const auto name = role_name_for(r);
+  as_admin("BEGIN; CREATE ROLE " + name + " LOGIN; COMMENT ON ROLE " + name + " IS '" +
+           ownership_mark(r) + "'; COMMIT");
+  PostgresProvisioner provisioner(config());
+  ASSERT_TRUE(provisioner.provision(r, interrupt_).has_value());
+  EXPECT_EQ(as_tenant(r, "SELECT current_user"), name);
+  EXPECT_EQ(owner_of(name), name);
+}
+
 TEST_F(PostgresProvisionerTest, AHungTargetIsLeftWhenTheInterruptFires) {
   std::future<ProvisionResult> result;  // waited for after the server below is closed
   HungServer server;

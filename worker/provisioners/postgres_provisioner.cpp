@@ -15,6 +15,7 @@
 #include <functional>
 #include <random>
 #include <sstream>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -22,6 +23,7 @@
 #include "schema/database_record.h"
 #include "schema/errors.h"
 #include "worker/provisioners/interrupt_wakeup.h"
+#include "worker/provisioners/queries.h"
 
 namespace daap::worker::provisioners {
 namespace {
@@ -29,6 +31,8 @@ namespace {
 // "daap_" (5) + prefix (25) + "_" (1) + id (32) = 63: PostgreSQL's NAMEDATALEN - 1.
 constexpr std::size_t kNamePrefix = 25;
 constexpr int kPasswordBytes = 16;  // 32 hex characters
+// The comment on a role or database that names the record it was created for.
+constexpr const char* kMarkPrefix = "daap:database-id=";
 
 std::string random_password() {
   std::random_device rd;  // /dev/urandom on Linux
@@ -124,8 +128,73 @@ std::string id_hex(const schema::DatabaseRecord& record) {
   return hex;
 }
 
-bool exists(pqxx::nontransaction& tx, const char* sql, const std::string& name) {
-  return !tx.exec(sql, pqxx::params{name}).empty();
+// What the target holds under a record's name: a role or a database, its owner (databases),
+// and its ownership mark (its comment).
+struct Found {
+  bool exists = false;
+  std::string owner;
+  std::optional<std::string> mark;
+};
+
+Found find_role(TargetConnection& target, const std::string& name) {
+  Found role;
+  target.run("looking up role " + name, [&] {
+    const auto rows = pqxx::nontransaction(target.conn()).exec(sql::find_role, pqxx::params{name});
+    if (rows.empty()) return;
+    role.exists = true;
+    if (!rows[0]["mark"].is_null()) role.mark = rows[0]["mark"].as<std::string>();
+  });
+  return role;
+}
+
+Found find_database(TargetConnection& target, const std::string& name) {
+  Found db;
+  target.run("looking up database " + name, [&] {
+    const auto rows =
+        pqxx::nontransaction(target.conn()).exec(sql::find_database, pqxx::params{name});
+    if (rows.empty()) return;
+    db.exists = true;
+    db.owner = rows[0]["owner"].as<std::string>();
+    if (!rows[0]["mark"].is_null()) db.mark = rows[0]["mark"].as<std::string>();
+  });
+  return db;
+}
+
+// A mark (a comment: the owner of a database can write anything there) fit for an error text.
+std::string describe_mark(const std::optional<std::string>& mark) {
+  if (!mark) return "no comment";
+  std::string shown;
+  for (const char c : mark->substr(0, 100)) shown += c >= 0x20 && c < 0x7f ? c : '?';
+  return "comment '" + shown + "'" + (mark->size() > 100 ? " (cut)" : "");
+}
+
+// A role is this record's only if it carries its mark: only a role with CREATEROLE can change
+// a role's comment, and the role's CREATE and COMMENT commit together.
+void require_own_role(const Found& role, const std::string& name, const std::string& mark) {
+  if (!role.exists || role.mark == mark) return;
+  throw OwnershipConflict("role " + name + " exists on the provisioning target with " +
+                          describe_mark(role.mark) + ", not this record's mark '" + mark +
+                          "': it is not this record's, so it was left untouched; if it is a "
+                          "leftover, drop it there, then retry the job");
+}
+
+// A database is this record's only if its owner is the record's (marked) role, and its
+// comment, which that owner can change, does not name another record.
+void require_own_database(const Found& db, const std::string& name, const std::string& mark) {
+  if (!db.exists) return;
+  if (db.owner != name) {
+    throw OwnershipConflict("database " + name + " exists on the provisioning target owned by " +
+                            db.owner + " (" + describe_mark(db.mark) +
+                            "), not by this record's role: it is not this record's, so it was "
+                            "left untouched; if it is a leftover, drop it there, then retry the "
+                            "job");
+  }
+  if (db.mark && db.mark->rfind(kMarkPrefix, 0) == 0 && *db.mark != mark) {
+    throw OwnershipConflict("database " + name + " on the provisioning target has " +
+                            describe_mark(db.mark) + ", another record's mark, not '" + mark +
+                            "': it was left untouched; set its comment to this record's mark "
+                            "if it is this record's, then retry the job");
+  }
 }
 
 }  // namespace
@@ -142,6 +211,12 @@ std::string secret_name_for(const schema::DatabaseRecord& record) {
   return "daap-" + readable_prefix(record) + "-" + id_hex(record);
 }
 
+std::string ownership_mark(const schema::DatabaseRecord& record) {
+  const auto hex = id_hex(record);  // validates; the mark holds the canonical lowercase form
+  return kMarkPrefix + hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
 PostgresProvisioner::PostgresProvisioner(PostgresProvisionerConfig config)
     : config_(std::move(config)) {}
 
@@ -156,11 +231,18 @@ void PostgresProvisioner::test_pause(Interrupt& interrupt) const {
 ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& record,
                                                Interrupt& interrupt) {
   const std::string name = role_name_for(record);  // validates before any SQL
+  const std::string mark = ownership_mark(record);
   const std::string secret_name = secret_name_for(record);
   const auto path = secret_path(config_.secrets_dir, secret_name);
 
   TargetConnection target(this->target(), interrupt);
-  pqxx::nontransaction tx(target.conn());
+  const auto exec = [&](const std::string& sql) { pqxx::nontransaction(target.conn()).exec(sql); };
+  const auto quoted = target.conn().quote_name(name);
+  // Nothing is adopted or changed before both are known to be this record's (or absent).
+  const auto role = find_role(target, name);
+  require_own_role(role, name, mark);
+  const auto db = find_database(target, name);
+  require_own_database(db, name, mark);
 
   // The secret is written before the role gets its password, and an existing one is reused:
   // a crash between the two leaves a secret the next attempt makes true.
@@ -172,48 +254,60 @@ ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& rec
                                  {"password", password}};
   write_secret_atomically(path, secret.dump(2) + "\n");
 
-  bool role_exists = false;
-  target.run("looking up role " + name,
-             [&] { role_exists = exists(tx, "SELECT 1 FROM pg_roles WHERE rolname = $1", name); });
   // A password cannot be a bind parameter here: quoted, and never in an error text.
-  target.run((role_exists ? "setting the password of role " : "creating role ") + name,
-             [&] {
-               tx.exec((role_exists ? "ALTER ROLE " : "CREATE ROLE ") + tx.quote_name(name) +
-                       " WITH LOGIN PASSWORD " + tx.quote(password));
-             },
-             Secrecy::credential);
-  test_pause(interrupt);
-  bool db_exists = false;
-  target.run("looking up database " + name,
-             [&] { db_exists = exists(tx, "SELECT 1 FROM pg_database WHERE datname = $1", name); });
-  if (!db_exists) {
-    target.run("creating database " + name, [&] {
-      tx.exec("CREATE DATABASE " + tx.quote_name(name) + " OWNER " + tx.quote_name(name));
-    });
+  const auto set_password = " WITH LOGIN PASSWORD " + target.conn().quote(password);
+  if (role.exists) {
+    target.run(
+        "setting the password of role " + name,
+        [&] { exec("ALTER ROLE " + quoted + set_password); }, Secrecy::credential);
+  } else {
+    // Created and marked in one transaction: a role with this name but no mark is never ours.
+    target.run(
+        "creating role " + name,
+        [&] {
+          pqxx::work tx(target.conn());
+          tx.exec("CREATE ROLE " + quoted + set_password);
+          tx.exec("COMMENT ON ROLE " + quoted + " IS " + tx.quote(mark));
+          tx.commit();
+        },
+        Secrecy::credential);
   }
-  target.run("revoking public access to database " + name, [&] {
-    tx.exec("REVOKE CONNECT, TEMPORARY ON DATABASE " + tx.quote_name(name) + " FROM PUBLIC");
-  });
+  test_pause(interrupt);
+  if (!db.exists) {
+    target.run("creating database " + name,
+               [&] { exec("CREATE DATABASE " + quoted + " OWNER " + quoted); });
+  }
+  target.run("marking database " + name,
+             [&] { exec("COMMENT ON DATABASE " + quoted + " IS " + target.conn().quote(mark)); });
+  target.run("revoking public access to database " + name,
+             [&] { exec("REVOKE CONNECT, TEMPORARY ON DATABASE " + quoted + " FROM PUBLIC"); });
   return schema::ConnectionDetails{target.host(), target.port(), secret_name};
 }
 
 void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) {
   const std::string name = role_name_for(record);
+  const std::string mark = ownership_mark(record);
   const auto path = secret_path(config_.secrets_dir, secret_name_for(record));
 
   TargetConnection target(this->target(), interrupt);
-  pqxx::nontransaction tx(target.conn());
+  const auto exec = [&](const std::string& sql) { pqxx::nontransaction(target.conn()).exec(sql); };
+  const auto quoted = target.conn().quote_name(name);
+  // Nothing is dropped unless both are this record's (or absent).
+  const auto role = find_role(target, name);
+  require_own_role(role, name, mark);
+  const auto db = find_database(target, name);
+  require_own_database(db, name, mark);
   test_pause(interrupt);
-  target.run("ending sessions of database " + name, [&] {
-    tx.exec(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = $1 AND pid <> pg_backend_pid()",
-        pqxx::params{name});
-  });
-  target.run("dropping database " + name,
-             [&] { tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)"); });
-  target.run("dropping role " + name,
-             [&] { tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(name)); });
+  if (db.exists) {
+    target.run("dropping database " + name,
+               [&] { exec("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)"); });
+  }
+  if (role.exists) {
+    target.run("ending sessions of role " + name, [&] {
+      pqxx::nontransaction(target.conn()).exec(sql::end_role_sessions, pqxx::params{name});
+    });
+    target.run("dropping role " + name, [&] { exec("DROP ROLE IF EXISTS " + quoted); });
+  }
   std::error_code ec;
   std::filesystem::remove(path, ec);
   if (ec) throw ProvisionError("cannot remove the secret " + path.string() + ": " + ec.message());

@@ -25,6 +25,9 @@ std::string role_name_for(const schema::DatabaseRecord& record);
 // "daap-" + the name's first 25 characters + "-" + the id's 32 hex digits: the secret's file is
 // <secrets_dir>/<secret_name>.json.
 std::string secret_name_for(const schema::DatabaseRecord& record);
+// "daap:database-id=<record id>": the comment that marks a role or database as the record's.
+// Nothing without it is altered or dropped (OwnershipConflict).
+std::string ownership_mark(const schema::DatabaseRecord& record);
 
 class PostgresProvisioner : public Provisioner {
  public:
