@@ -56,13 +56,9 @@ struct Outcome {
   std::string output;
 };
 
-Outcome run_daapctl(const std::string& url, const std::string& args) {
-  const char* root = std::getenv("DAAP_BUILD_ROOT");
-  const std::string cmd = "DATABASE_URL='" + url + "' '" +
-                          std::string(root != nullptr ? root : ".") + "/worker/daapctl/daapctl' " +
-                          args + " 2>&1";
+Outcome run_command(const std::string& cmd) {
   Outcome out;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
+  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return out;
   char buffer[512];
   while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out.output += buffer;
@@ -70,6 +66,55 @@ Outcome run_daapctl(const std::string& url, const std::string& args) {
   out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
 }
+
+Outcome run_daapctl(const std::string& url, const std::string& args) {
+  const char* root = std::getenv("DAAP_BUILD_ROOT");
+  return run_command("DATABASE_URL='" + url + "' '" + std::string(root != nullptr ? root : ".") +
+                     "/worker/daapctl/daapctl' " + args);
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A PostgreSQL server of its own (scripts/pg-embedded) that logs every statement: a
+// provisioning target whose log can be searched for passwords.
+class LoggingServer {
+ public:
+  LoggingServer() {
+    std::string dir = (std::filesystem::temp_directory_path() / "daap-logpg-XXXXXX").string();
+    if (::mkdtemp(dir.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = dir;
+    const auto started = run_command(script() + " start '" + dir_.string() + "'");
+    if (started.status != 0) throw std::runtime_error("pg-embedded failed: " + started.output);
+    url_ = started.output.substr(0, started.output.find('\n'));
+    pqxx::connection conn(url_);
+    pqxx::nontransaction(conn).exec("ALTER SYSTEM SET log_statement = 'all'");
+    pqxx::nontransaction(conn).exec("SELECT pg_reload_conf()");
+  }
+  ~LoggingServer() {
+    run_command(script() + " stop '" + dir_.string() + "'");
+    std::filesystem::remove_all(dir_);
+  }
+  // The superuser's URL, on database `dbname`.
+  std::string url(const std::string& dbname = "daap") const { return with_database(url_, dbname); }
+  // `url` for another user of this server.
+  std::string url_as(const std::string& user, const std::string& password,
+                     const std::string& dbname) const {
+    const auto at = url_.find('@');
+    return with_database("postgresql://" + user + ":" + password + url_.substr(at), dbname);
+  }
+  std::string log() const { return read_file(dir_ / "server.log"); }
+
+ private:
+  static std::string script() {
+    const char* root = std::getenv("DAAP_SOURCE_ROOT");
+    return "'" + std::string(root != nullptr ? root : ".") + "/scripts/pg-embedded'";
+  }
+  std::filesystem::path dir_;
+  std::string url_;
+};
 
 class DatabaseLifecycle : public ::testing::Test {
  protected:
@@ -131,7 +176,11 @@ class DatabaseLifecycle : public ::testing::Test {
     return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].as<std::string>();
   }
   std::string job(std::int64_t id, const std::string& column) {
-    return text("SELECT " + column + "::text FROM daap.jobs WHERE id = " + std::to_string(id));
+    return job_where(std::to_string(id), column);
+  }
+  // A column of the job whose id is the SQL expression `id`.
+  std::string job_where(const std::string& id, const std::string& column) {
+    return text("SELECT " + column + "::text FROM daap.jobs WHERE id = " + id);
   }
   void wait_job(std::int64_t id, const std::string& state) {
     ASSERT_TRUE(eventually([&] { return job(id, "state") == state; }, seconds(60)))
@@ -365,6 +414,52 @@ TEST_F(DatabaseLifecycle, AWorkerKilledMidDeprovisionStillRemovesEverything) {
   wait_status(name, "deleted");
   expect_gone(name);
   stop_worker(second);
+}
+
+TEST_F(DatabaseLifecycle, APasswordReachesNoLogWhenCreatingTheRoleFailsOrSucceeds) {
+  LoggingServer target;
+  // A provisioning role without CREATEROLE; postgres is open to it (and closed to PUBLIC).
+  exec_sql(target.url(),
+           "CREATE ROLE weak LOGIN CREATEDB PASSWORD 'weak-pw';"
+           "REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC;"
+           "GRANT CONNECT ON DATABASE postgres, template1 TO weak");
+  auto& weak =
+      start_worker({{"PROVISION_DATABASE_URL", target.url_as("weak", "weak-pw", "postgres")}});
+  const auto refused = unique_name("refused");
+  enqueue("database.create", create_payload(refused), 1);
+  wait_status(refused, "error");
+  stop_worker(weak);
+  const auto provision = "(SELECT id FROM daap.jobs WHERE kind = 'database.provision')";
+  const auto error = job_where(provision, "last_error");
+  EXPECT_NE(error.find("creating role " + pg_name(refused) + " failed"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("(SQLSTATE 42501)"), std::string::npos) << error;
+  // The secret was written before the role was tried; its password went nowhere else.
+  const auto password = secret(refused)["password"].get<std::string>();
+  ASSERT_EQ(password.size(), 32U);
+  const auto log = target.log();
+  EXPECT_NE(log.find("permission denied to create role"), std::string::npos) << log;
+  EXPECT_NE(log.find("STATEMENT:  CREATE ROLE"), std::string::npos) << log;
+  EXPECT_EQ(log.find(password), std::string::npos) << log;
+  EXPECT_EQ(output().find(password), std::string::npos);
+  EXPECT_EQ(error.find(password), std::string::npos);
+  EXPECT_EQ(record(refused, "error_message").find(password), std::string::npos);
+
+  // A superuser target: the database is made, the secret logs in, the log holds no password.
+  auto& worker = start_worker({{"PROVISION_DATABASE_URL", target.url()}});
+  const auto made = unique_name("made");
+  enqueue("database.create", create_payload(made));
+  wait_status(made, "ready");
+  stop_worker(worker);
+  const auto s = secret(made);
+  const auto made_password = s["password"].get<std::string>();
+  pqxx::connection tenant(
+      target.url_as(s["user"].get<std::string>(), made_password, s["dbname"].get<std::string>()));
+  EXPECT_EQ(pqxx::nontransaction(tenant).query_value<std::string>("SELECT current_user"),
+            pg_name(made));
+  EXPECT_NE(target.log().find("CREATE ROLE \"" + pg_name(made) + "\""), std::string::npos);
+  EXPECT_EQ(target.log().find(made_password), std::string::npos);
+  EXPECT_EQ(output().find(made_password), std::string::npos);
 }
 
 }  // namespace

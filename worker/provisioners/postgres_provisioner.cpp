@@ -254,8 +254,11 @@ ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& rec
                                  {"password", password}};
   write_secret_atomically(path, secret.dump(2) + "\n");
 
-  // A password cannot be a bind parameter here: quoted, and never in an error text.
-  const auto set_password = " WITH LOGIN PASSWORD " + target.conn().quote(password);
+  // Only a SCRAM-SHA-256 verifier computed here reaches the server, so the password is in no
+  // server log line (log_statement, or the STATEMENT line of a failing CREATE ROLE). The
+  // verifier cannot log in; it stays out of error texts all the same (Secrecy::credential).
+  const auto verifier = target.conn().encrypt_password(name, password, "scram-sha-256");
+  const auto set_password = " WITH LOGIN PASSWORD " + target.conn().quote(verifier);
   if (role.exists) {
     target.run(
         "setting the password of role " + name,
