@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "migrate/migrator.h"
 #include "schema/errors.h"
 #include "tests/support/test_database.h"
 
@@ -368,6 +369,102 @@ TEST_F(PostgresProvisionerTest, AHalfMadeRoleOfTheRecordIsTakenUpAndFinished) {
   ASSERT_TRUE(provisioner.provision(r, interrupt_).has_value());
   EXPECT_EQ(as_tenant(r, "SELECT current_user"), name);
   EXPECT_EQ(owner_of(name), name);
+}
+
+// `server_url()` for another user and database.
+std::string url_as(const std::string& user, const std::string& password,
+                   const std::string& dbname) {
+  const auto url = server_url();
+  return test::with_database("postgresql://" + user + ":" + password + url.substr(url.find('@')),
+                             dbname);
+}
+
+// Why logging in as the record's tenant to `dbname` fails ("" if it does not).
+std::string refusal(const nlohmann::json& secret, const std::string& dbname) {
+  try {
+    pqxx::connection conn("host=" + secret["host"].get<std::string>() +
+                          " port=" + std::to_string(secret["port"].get<int>()) +
+                          " dbname=" + dbname + " user=" + secret["user"].get<std::string>() +
+                          " password=" + secret["password"].get<std::string>());
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST_F(PostgresProvisionerTest, ATenantConnectsToItsOwnDatabaseAndNowhereElse) {
+  // Database ACLs are not copied into clones of the migrated template: migrate from empty.
+  test::FreshDatabase platform(test::FreshDatabase::Contents::empty);
+  {
+    pqxx::connection conn(platform.url());
+    migrate::Migrator(conn, migrate::load_migrations(DAAP_MIGRATIONS_DIR), "/" + platform.name())
+        .up();
+  }
+  const auto a = record("tenant-a");
+  const auto b = record("tenant-b");
+  PostgresProvisioner provisioner(config());
+  ASSERT_TRUE(provisioner.provision(a, interrupt_).has_value());
+  ASSERT_TRUE(provisioner.provision(b, interrupt_).has_value());
+
+  EXPECT_EQ(as_tenant(a, "SELECT current_database()"), role_name_for(a));
+  for (const auto& elsewhere :
+       {platform.name(), role_name_for(b), std::string("postgres"), std::string("template1")}) {
+    const auto why = refusal(secret(a), elsewhere);
+    EXPECT_NE(why.find("permission denied for database"), std::string::npos)
+        << elsewhere << ": " << (why.empty() ? "connected" : why);
+  }
+}
+
+// A provisioning role with CREATEROLE and CREATEDB, not a superuser.
+class NonSuperuserProvisionerTest : public PostgresProvisionerTest {
+ protected:
+  void SetUp() override {
+    PostgresProvisionerTest::SetUp();
+    as_admin("CREATE ROLE " + role_ + " LOGIN CREATEROLE CREATEDB PASSWORD 'prov-pw'");
+    // What an operator does once when the provisioner cannot (it does not own them).
+    as_admin(
+        "REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC;"
+        "GRANT CONNECT ON DATABASE postgres, template1 TO " +
+        role_);
+  }
+  void TearDown() override {
+    PostgresProvisionerTest::TearDown();
+    as_admin("DROP OWNED BY " + role_ + "; DROP ROLE " + role_);
+  }
+  PostgresProvisionerConfig config_as_role() const {
+    auto c = config();
+    c.target_url = url_as(role_, "prov-pw", "postgres");
+    return c;
+  }
+  const std::string role_ = "daap_test_provisioner_" + random_uuid().substr(0, 8);
+};
+
+TEST_F(NonSuperuserProvisionerTest, ProvisionsAndRemovesADatabase) {
+  const auto r = record("by-non-superuser");
+  PostgresProvisioner provisioner(config_as_role());
+  ASSERT_TRUE(provisioner.provision(r, interrupt_).has_value());
+  EXPECT_EQ(as_tenant(r, "SELECT current_user"), role_name_for(r));
+  EXPECT_EQ(owner_of(role_name_for(r)), role_name_for(r));
+  EXPECT_NE(refusal(secret(r), "postgres"), "");
+  provisioner.deprovision(r, interrupt_);
+  EXPECT_EQ(databases(role_name_for(r)), 0);
+  EXPECT_EQ(roles(role_name_for(r)), 0);
+}
+
+TEST_F(NonSuperuserProvisionerTest, RefusesToProvisionWhilePublicMayConnectToPostgres) {
+  as_admin("GRANT CONNECT ON DATABASE postgres TO PUBLIC");
+  const auto r = record("too-open");
+  PostgresProvisioner provisioner(config_as_role());
+  try {
+    provisioner.provision(r, interrupt_);
+    ADD_FAILURE() << "expected a ProvisionError";
+  } catch (const ProvisionError& e) {
+    EXPECT_NE(std::string(e.what()).find("PUBLIC may connect to database postgres"),
+              std::string::npos)
+        << e.what();
+  }
+  as_admin("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC");
+  EXPECT_EQ(roles(role_name_for(r)), 0) << "nothing made while the server is open";
 }
 
 TEST_F(PostgresProvisionerTest, AHungTargetIsLeftWhenTheInterruptFires) {

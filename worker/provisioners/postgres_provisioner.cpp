@@ -160,6 +160,45 @@ Found find_database(TargetConnection& target, const std::string& name) {
   return db;
 }
 
+// Closes the target's own databases to PUBLIC, so tenants connect to nothing but their own
+// database: CONNECT on them is PUBLIC's by default. This role keeps it (granted first, in the
+// same transaction) so that it can still connect when it is not a superuser.
+void close_server_databases(TargetConnection& target) {
+  pqxx::result open;
+  target.run("looking up who may connect to the target's own databases",
+             [&] { open = pqxx::nontransaction(target.conn()).exec(sql::open_server_databases); });
+  for (const auto& row : open) {
+    const auto db = row["datname"].as<std::string>();
+    if (!row["can_close"].as<bool>()) {
+      throw ProvisionError(
+          "PUBLIC may connect to database " + db +
+          " on the provisioning target, so every tenant could, and the provisioning role can "
+          "neither change that nor is it a superuser: as the database's owner, run REVOKE "
+          "CONNECT ON DATABASE " +
+          db + " FROM PUBLIC; GRANT CONNECT ON DATABASE " + db +
+          " TO <the role of PROVISION_DATABASE_URL>");
+    }
+    target.run("closing database " + db + " to PUBLIC", [&] {
+      const auto quoted = target.conn().quote_name(db);
+      pqxx::work tx(target.conn());
+      tx.exec("GRANT CONNECT ON DATABASE " + quoted + " TO CURRENT_USER");
+      tx.exec("REVOKE CONNECT ON DATABASE " + quoted + " FROM PUBLIC");
+      tx.commit();
+    });
+  }
+}
+
+bool is_superuser(TargetConnection& target) {
+  bool superuser = false;
+  target.run("looking up the provisioning role", [&] {
+    superuser = pqxx::nontransaction(target.conn())
+                    .exec(sql::current_role_is_superuser)
+                    .one_field()
+                    .as<bool>();
+  });
+  return superuser;
+}
+
 // A mark (a comment: the owner of a database can write anything there) fit for an error text.
 std::string describe_mark(const std::optional<std::string>& mark) {
   if (!mark) return "no comment";
@@ -238,6 +277,7 @@ ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& rec
   TargetConnection target(this->target(), interrupt);
   const auto exec = [&](const std::string& sql) { pqxx::nontransaction(target.conn()).exec(sql); };
   const auto quoted = target.conn().quote_name(name);
+  close_server_databases(target);
   // Nothing is adopted or changed before both are known to be this record's (or absent).
   const auto role = find_role(target, name);
   require_own_role(role, name, mark);
@@ -265,12 +305,16 @@ ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& rec
         [&] { exec("ALTER ROLE " + quoted + set_password); }, Secrecy::credential);
   } else {
     // Created and marked in one transaction: a role with this name but no mark is never ours.
+    // A provisioning role that is not a superuser must be a member of the tenant's role to
+    // create, mark and drop the database it owns.
+    const bool superuser = is_superuser(target);
     target.run(
         "creating role " + name,
         [&] {
           pqxx::work tx(target.conn());
           tx.exec("CREATE ROLE " + quoted + set_password);
           tx.exec("COMMENT ON ROLE " + quoted + " IS " + tx.quote(mark));
+          if (!superuser) tx.exec("GRANT " + quoted + " TO CURRENT_USER");
           tx.commit();
         },
         Secrecy::credential);
