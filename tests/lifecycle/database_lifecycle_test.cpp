@@ -416,6 +416,23 @@ TEST_F(DatabaseLifecycle, AWorkerKilledMidDeprovisionStillRemovesEverything) {
   stop_worker(second);
 }
 
+TEST_F(DatabaseLifecycle, AWorkerWarnsAtStartUpOfASecretsDirectoryOthersMayEnter) {
+  const std::string warning = "secrets directory is open to group or others";
+  auto& closed = start_worker();  // secrets_dir_ is mkdtemp's: 0700
+  ASSERT_TRUE(eventually([&] { return output().find("daap-worker starting") != std::string::npos; },
+                         seconds(30)));
+  stop_worker(closed);
+  EXPECT_EQ(output().find(warning), std::string::npos) << output();
+
+  ASSERT_EQ(::chmod(secrets_dir_.c_str(), 0755), 0);
+  auto& open = start_worker();
+  ASSERT_TRUE(
+      eventually([&] { return open.output().find(warning) != std::string::npos; }, seconds(30)))
+      << open.output();
+  EXPECT_NE(open.output().find("mode=0755"), std::string::npos) << open.output();
+  stop_worker(open);
+}
+
 TEST_F(DatabaseLifecycle, APasswordReachesNoLogWhenCreatingTheRoleFailsOrSucceeds) {
   LoggingServer target;
   // A provisioning role without CREATEROLE; postgres is open to it (and closed to PUBLIC).

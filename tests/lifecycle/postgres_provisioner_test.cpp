@@ -467,6 +467,27 @@ TEST_F(NonSuperuserProvisionerTest, RefusesToProvisionWhilePublicMayConnectToPos
   EXPECT_EQ(roles(role_name_for(r)), 0) << "nothing made while the server is open";
 }
 
+TEST_F(PostgresProvisionerTest, CreatesTheSecretsDirectoryForItsUserAlone) {
+  const mode_t old_umask = ::umask(022);  // the usual one, under which it came out 0755
+  auto c = config();
+  c.secrets_dir = (secrets_dir_ / "nested" / "secrets").string();
+  PostgresProvisioner provisioner(c);  // at start-up
+  struct stat st {};
+  ASSERT_EQ(::stat(c.secrets_dir.c_str(), &st), 0) << "not created at start-up";
+  EXPECT_EQ(st.st_mode & 07777, 0700U);
+
+  // Removed while the worker runs: made again, the same way, with the first secret.
+  fs::remove_all(c.secrets_dir);
+  const auto r = record("secret-dir");
+  ASSERT_TRUE(provisioner.provision(r, interrupt_).has_value());
+  ::umask(old_umask);
+  ASSERT_EQ(::stat(c.secrets_dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700U);
+  const auto file = fs::path(c.secrets_dir) / (secret_name_for(r) + ".json");
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600U);
+}
+
 TEST_F(PostgresProvisionerTest, AHungTargetIsLeftWhenTheInterruptFires) {
   std::future<ProvisionResult> result;  // waited for after the server below is closed
   HungServer server;

@@ -1,21 +1,9 @@
 #include "worker/provisioners/postgres_provisioner.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <functional>
+#include <optional>
 #include <random>
-#include <sstream>
-#include <string_view>
+#include <string>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -24,6 +12,7 @@
 #include "schema/errors.h"
 #include "worker/provisioners/interrupt_wakeup.h"
 #include "worker/provisioners/queries.h"
+#include "worker/provisioners/secret_file.h"
 
 namespace daap::worker::provisioners {
 namespace {
@@ -44,68 +33,6 @@ std::string random_password() {
     out += kHex[byte & 0xfU];
   }
   return out;
-}
-
-std::filesystem::path secret_path(const std::string& dir, const std::string& secret_name) {
-  return std::filesystem::path(dir) / (secret_name + ".json");
-}
-
-// The password of an existing secret for `user`, if there is a usable one.
-std::optional<std::string> existing_password(const std::filesystem::path& path,
-                                             const std::string& user) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  const auto j = nlohmann::json::parse(in, nullptr, false);
-  if (!j.is_object() || j.value("user", "") != user) return std::nullopt;
-  const auto it = j.find("password");
-  if (it == j.end() || !it->is_string() || it->get<std::string>().empty()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-void write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw ProvisionError(std::string("cannot write a secret: ") + std::strerror(errno));
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-// Temp file (0600) in the same directory, fsync, rename, fsync the directory.
-void write_secret_atomically(const std::filesystem::path& path, const std::string& content) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) {
-    throw ProvisionError("cannot create the secrets directory " + path.parent_path().string() +
-                         ": " + ec.message());
-  }
-  std::string tmp = path.string() + ".tmp.XXXXXX";
-  const int fd = ::mkstemp(tmp.data());  // mode 0600
-  if (fd < 0) {
-    throw ProvisionError("cannot create a secret in " + path.parent_path().string() + ": " +
-                         std::strerror(errno));
-  }
-  try {
-    ::fchmod(fd, S_IRUSR | S_IWUSR);
-    write_all(fd, content);
-    if (::fsync(fd) != 0) throw ProvisionError("cannot fsync a secret");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw ProvisionError("cannot write the secret " + path.string() + ": " + why);
-  }
-  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
 }
 
 // The start of the name, for people reading a list of roles; the id makes it unique.
@@ -257,7 +184,9 @@ std::string ownership_mark(const schema::DatabaseRecord& record) {
 }
 
 PostgresProvisioner::PostgresProvisioner(PostgresProvisionerConfig config)
-    : config_(std::move(config)) {}
+    : config_(std::move(config)) {
+  check_secrets_dir(config_.secrets_dir);
+}
 
 TargetSettings PostgresProvisioner::target() const {
   return {config_.target_url, config_.connect_timeout, config_.statement_timeout};
@@ -286,13 +215,13 @@ ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& rec
 
   // The secret is written before the role gets its password, and an existing one is reused:
   // a crash between the two leaves a secret the next attempt makes true.
-  const auto password = existing_password(path, name).value_or(random_password());
+  const auto password = read_secret_password(path, name).value_or(random_password());
   const nlohmann::json secret = {{"host", target.host()},
                                  {"port", target.port()},
                                  {"dbname", name},
                                  {"user", name},
                                  {"password", password}};
-  write_secret_atomically(path, secret.dump(2) + "\n");
+  write_secret(path, secret.dump(2) + "\n");
 
   // Only a SCRAM-SHA-256 verifier computed here reaches the server, so the password is in no
   // server log line (log_statement, or the STATEMENT line of a failing CREATE ROLE). The
@@ -355,9 +284,7 @@ void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record, Inte
     });
     target.run("dropping role " + name, [&] { exec("DROP ROLE IF EXISTS " + quoted); });
   }
-  std::error_code ec;
-  std::filesystem::remove(path, ec);
-  if (ec) throw ProvisionError("cannot remove the secret " + path.string() + ": " + ec.message());
+  remove_secret(path);
 }
 
 }  // namespace daap::worker::provisioners

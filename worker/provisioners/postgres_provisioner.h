@@ -12,7 +12,7 @@ namespace daap::worker::provisioners {
 
 struct PostgresProvisionerConfig {
   std::string target_url;  // a superuser (or CREATEROLE + CREATEDB) connection; may hold a password
-  std::string secrets_dir;  // created if missing
+  std::string secrets_dir;  // created 0700 if missing; a warning if open to group or others
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds statement_timeout = std::chrono::seconds(60);
   std::chrono::milliseconds test_delay{0};  // tests only: pause between steps
@@ -31,6 +31,7 @@ std::string ownership_mark(const schema::DatabaseRecord& record);
 
 class PostgresProvisioner : public Provisioner {
  public:
+  // Checks the secrets directory (at start-up: make() builds the provisioner).
   explicit PostgresProvisioner(PostgresProvisionerConfig config);
   ProvisionResult provision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
   void deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
