@@ -3,13 +3,19 @@
 // first on PATH that records its arguments and input and replays status documents.
 #include "worker/provisioners/cnpg_provisioner.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -42,11 +48,22 @@ void write(const fs::path& path, const std::string& text) { std::ofstream(path) 
 constexpr const char* kStandIn = R"(#!/bin/sh
 echo "$*" >> "$STANDIN_DIR/args.log"
 if [ -f "$STANDIN_DIR/fail" ]; then echo "error: clusters is forbidden" >&2; exit 1; fi
+if [ -f "$STANDIN_DIR/hang" ]; then
+  if [ -f "$STANDIN_DIR/ignore-term" ]; then
+    trap '' TERM
+  else
+    trap 'echo > "$STANDIN_DIR/got-term"; exit 143' TERM
+  fi
+  sleep 1000 &
+  echo $! > "$STANDIN_DIR/child.pid"
+  echo $$ > "$STANDIN_DIR/kubectl.pid"
+  wait
+fi
 case "$1" in
   apply) cat > "$STANDIN_DIR/applied.json" ;;
-  get) case "$2" in
-         clusters*) cat "$STANDIN_DIR/cluster.json" ;;
-         poolers*) cat "$STANDIN_DIR/pooler.json" ;;
+  get) case "$*" in
+         *clusters.*) cat "$STANDIN_DIR/cluster.json" ;;
+         *poolers.*) cat "$STANDIN_DIR/pooler.json" ;;
        esac ;;
 esac
 )";
@@ -80,6 +97,24 @@ class CnpgProvisionerTest : public ::testing::Test {
   CnpgProvisioner provisioner_{CnpgProvisionerConfig{}};
   daap::worker::Interrupt interrupt_;
 };
+
+// Whether process `pid` has ended (gone, or a zombie nobody reaped yet).
+bool ended(const fs::path& pid_file) {
+  const auto pid = read(pid_file);
+  const auto stat = read(fs::path("/proc") / pid.substr(0, pid.find('\n')) / "stat");
+  if (stat.empty()) return true;
+  const auto state = stat.find(") ");
+  return state != std::string::npos && stat[state + 2] == 'Z';
+}
+
+bool eventually(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
 
 TEST(CnpgManifests, ValidateAgainstTheCloudNativePgCrds) {
   const char* source = std::getenv("DAAP_SOURCE_ROOT");
@@ -123,7 +158,7 @@ TEST(CnpgManifests, ABadNameIsRejectedBeforeAnythingIsRendered) {
 TEST_F(CnpgProvisionerTest, AppliesServerSideThenWaitsUntilTheClusterIsHealthy) {
   cluster_status("Setting up primary", 0);
   EXPECT_FALSE(provisioner_.provision(orders(), interrupt_).has_value());
-  EXPECT_NE(args().find("apply --server-side"), std::string::npos) << args();
+  EXPECT_NE(args().find("apply --request-timeout=30s --server-side"), std::string::npos) << args();
   const auto applied = nlohmann::json::parse(read(dir_ / "applied.json"));
   EXPECT_EQ(applied["items"][0]["kind"], "Cluster");
   EXPECT_EQ(applied["items"][1]["kind"], "Pooler");
@@ -138,7 +173,7 @@ TEST_F(CnpgProvisionerTest, AppliesServerSideThenWaitsUntilTheClusterIsHealthy) 
 
 TEST_F(CnpgProvisionerTest, DeprovisionDeletesThePoolerAndTheCluster) {
   provisioner_.deprovision(orders(), interrupt_);
-  EXPECT_NE(args().find("delete --namespace shop --ignore-not-found "
+  EXPECT_NE(args().find("delete --request-timeout=30s --namespace shop --ignore-not-found "
                         "poolers.postgresql.cnpg.io/orders-pooler "
                         "clusters.postgresql.cnpg.io/orders"),
             std::string::npos)
@@ -153,6 +188,84 @@ TEST_F(CnpgProvisionerTest, AKubectlFailureIsAProvisionErrorWithItsMessage) {
   } catch (const ProvisionError& e) {
     EXPECT_EQ(std::string(e.what()), "kubectl apply failed (exit 1): error: clusters is forbidden");
   }
+}
+
+TEST_F(CnpgProvisionerTest, EveryKubectlCallHasTheRequestTimeout) {
+  CnpgProvisionerConfig config;
+  config.request_timeout = std::chrono::seconds(45);
+  CnpgProvisioner provisioner(config);
+  cluster_status("Cluster in healthy state", 1);
+  ASSERT_TRUE(provisioner.provision(orders(), interrupt_).has_value());
+  provisioner.deprovision(orders(), interrupt_);
+  std::istringstream calls(args());
+  int n = 0;
+  for (std::string call; std::getline(calls, call); ++n) {
+    EXPECT_NE(call.find(" --request-timeout=45s"), std::string::npos) << call;
+  }
+  EXPECT_GE(n, 4);
+}
+
+// A kubectl that never returns (an API server that does not answer, a stuck credential
+// plugin): the interrupt ends it and whatever it started. The step runs on a thread that
+// blocks SIGTERM, as every daap-worker thread does.
+class HungKubectlTest : public CnpgProvisionerTest {
+ protected:
+  void SetUp() override {
+    CnpgProvisionerTest::SetUp();
+    write(dir_ / "hang", "");
+  }
+  void TearDown() override {
+    interrupt_.fire(InterruptReason::shutdown);  // whatever happened, the step ends
+    if (result_.valid() &&
+        result_.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      for (const auto* file : {"kubectl.pid", "child.pid"}) {  // it did not: end it here
+        const auto pid = std::atoi(read(dir_ / file).c_str());
+        if (pid > 0) ::kill(pid, SIGKILL);
+      }
+    }
+    if (result_.valid()) result_.wait();
+    CnpgProvisionerTest::TearDown();
+  }
+  void start() {
+    result_ = std::async(std::launch::async, [this] {
+      sigset_t term;
+      sigemptyset(&term);
+      sigaddset(&term, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &term, nullptr);
+      provisioner_.provision(orders(), interrupt_);
+    });
+  }
+  std::string error() {
+    try {
+      result_.get();
+    } catch (const ProvisionError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  std::future<void> result_;
+};
+
+TEST_F(HungKubectlTest, IsTerminatedWithWhatItStartedWhenTheInterruptFires) {
+  start();
+  ASSERT_TRUE(eventually([&] { return fs::exists(dir_ / "kubectl.pid"); })) << args();
+  interrupt_.fire(InterruptReason::cancel);
+  ASSERT_EQ(result_.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(error(), "kubectl apply: interrupted (cancel)");
+  EXPECT_TRUE(fs::exists(dir_ / "got-term")) << "SIGTERM first, and not blocked in the child";
+  EXPECT_TRUE(ended(dir_ / "kubectl.pid"));
+  EXPECT_TRUE(eventually([&] { return ended(dir_ / "child.pid"); })) << "its own child too";
+}
+
+TEST_F(HungKubectlTest, IsKilledWhenItIgnoresSigterm) {
+  write(dir_ / "ignore-term", "");
+  start();
+  ASSERT_TRUE(eventually([&] { return fs::exists(dir_ / "kubectl.pid"); })) << args();
+  interrupt_.fire(InterruptReason::timeout);
+  ASSERT_EQ(result_.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(error(), "kubectl apply: interrupted (timeout)");
+  EXPECT_TRUE(ended(dir_ / "kubectl.pid"));
+  EXPECT_TRUE(eventually([&] { return ended(dir_ / "child.pid"); }));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // pooler runs. Clients connect to <pooler>.<namespace>.svc:5432 with the <cluster>-app secret.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,8 @@ struct CnpgProvisionerConfig {
   int instances = 1;                // PostgreSQL instances per cluster
   std::string storage_size = "1Gi";
   std::string image;  // spec.imageName; empty leaves the operator's default
+  // kubectl --request-timeout on every call.
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
 };
 
 // The Cluster and Pooler of `record` as a kubectl List (validated name first).
