@@ -62,6 +62,7 @@ fi
 case "$1" in
   apply) cat > "$STANDIN_DIR/applied.json" ;;
   get) case "$*" in
+         *--ignore-not-found*) cat "$STANDIN_DIR/existing.json" 2>/dev/null || true ;;
          *clusters.*) cat "$STANDIN_DIR/cluster.json" ;;
          *poolers.*) cat "$STANDIN_DIR/pooler.json" ;;
        esac ;;
@@ -124,7 +125,8 @@ TEST(CnpgManifests, ValidateAgainstTheCloudNativePgCrds) {
   ASSERT_TRUE(fs::exists(crds / "postgresql.cnpg.io_clusters.yaml"))
       << "no CloudNativePG CRD schemas at " << crds;
   // Non-default settings, so what they render (instances, storage, imageName) is validated too.
-  const CnpgProvisionerConfig config{"kubectl", 3, "20Gi", "ghcr.io/cloudnative-pg/postgresql:16.4"};
+  const CnpgProvisionerConfig config{"kubectl", 3, "20Gi",
+                                     "ghcr.io/cloudnative-pg/postgresql:16.4"};
   const auto manifests = render_manifests(orders(), config);
   const auto file = fs::temp_directory_path() / ("daap-cnpg-" + std::to_string(::getpid()));
   write(file, manifests.dump());
@@ -140,8 +142,8 @@ TEST(CnpgManifests, ValidateAgainstTheCloudNativePgCrds) {
   EXPECT_EQ(cluster["spec"]["instances"], 3);
   EXPECT_EQ(cluster["spec"]["storage"]["size"], "20Gi");
   EXPECT_EQ(cluster["spec"]["imageName"], "ghcr.io/cloudnative-pg/postgresql:16.4");
-  EXPECT_FALSE(render_manifests(orders(), CnpgProvisionerConfig{})["items"][0]["spec"].contains(
-      "imageName"))
+  EXPECT_FALSE(
+      render_manifests(orders(), CnpgProvisionerConfig{})["items"][0]["spec"].contains("imageName"))
       << "no image configured leaves the operator's default";
   const auto& pooler = manifests["items"][1];
   EXPECT_EQ(pooler["spec"]["pgbouncer"]["poolMode"], "transaction");
@@ -186,7 +188,7 @@ TEST_F(CnpgProvisionerTest, AKubectlFailureIsAProvisionErrorWithItsMessage) {
     provisioner_.provision(orders(), interrupt_);
     FAIL() << "expected a ProvisionError";
   } catch (const ProvisionError& e) {
-    EXPECT_EQ(std::string(e.what()), "kubectl apply failed (exit 1): error: clusters is forbidden");
+    EXPECT_EQ(std::string(e.what()), "kubectl get failed (exit 1): error: clusters is forbidden");
   }
 }
 
@@ -251,7 +253,7 @@ TEST_F(HungKubectlTest, IsTerminatedWithWhatItStartedWhenTheInterruptFires) {
   ASSERT_TRUE(eventually([&] { return fs::exists(dir_ / "kubectl.pid"); })) << args();
   interrupt_.fire(InterruptReason::cancel);
   ASSERT_EQ(result_.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-  EXPECT_EQ(error(), "kubectl apply: interrupted (cancel)");
+  EXPECT_EQ(error(), "kubectl get: interrupted (cancel)");
   EXPECT_TRUE(fs::exists(dir_ / "got-term")) << "SIGTERM first, and not blocked in the child";
   EXPECT_TRUE(ended(dir_ / "kubectl.pid"));
   EXPECT_TRUE(eventually([&] { return ended(dir_ / "child.pid"); })) << "its own child too";
@@ -263,9 +265,101 @@ TEST_F(HungKubectlTest, IsKilledWhenItIgnoresSigterm) {
   ASSERT_TRUE(eventually([&] { return fs::exists(dir_ / "kubectl.pid"); })) << args();
   interrupt_.fire(InterruptReason::timeout);
   ASSERT_EQ(result_.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-  EXPECT_EQ(error(), "kubectl apply: interrupted (timeout)");
+  EXPECT_EQ(error(), "kubectl get: interrupted (timeout)");
   EXPECT_TRUE(ended(dir_ / "kubectl.pid"));
   EXPECT_TRUE(eventually([&] { return ended(dir_ / "child.pid"); }));
+}
+
+// What the API server holds under the record's names, as `kubectl get ... -o json` prints it.
+nlohmann::json object(const std::string& kind, const std::string& name,
+                      const std::string& owner = "") {
+  nlohmann::json o = {{"apiVersion", "postgresql.cnpg.io/v1"},
+                      {"kind", kind},
+                      {"metadata", {{"name", name}, {"namespace", "shop"}}}};
+  if (!owner.empty()) o["metadata"]["labels"] = {{"daap.io/database-id", owner}};
+  return o;
+}
+
+class CnpgOwnershipTest : public CnpgProvisionerTest {
+ protected:
+  void existing(const std::vector<nlohmann::json>& objects) {
+    write(dir_ / "existing.json",
+          nlohmann::json{{"apiVersion", "v1"}, {"kind", "List"}, {"items", objects}}.dump());
+  }
+  std::string conflict(const std::function<void()>& step) {
+    try {
+      step();
+    } catch (const OwnershipConflict& e) {
+      return e.what();
+    }
+    return "no OwnershipConflict";
+  }
+  bool applied() { return args().find("apply ") != std::string::npos; }
+  bool deleted() { return args().find("delete ") != std::string::npos; }
+  const std::string other_id_ = "0b2f8a66-1111-4c4c-8888-5d5d5d5d5d5d";
+};
+
+TEST_F(CnpgOwnershipTest, LooksUpTheRecordsObjectsBeforeApplying) {
+  cluster_status("Cluster in healthy state", 1);
+  ASSERT_TRUE(provisioner_.provision(orders(), interrupt_).has_value());
+  const auto calls = args();
+  EXPECT_EQ(
+      calls.find("get --request-timeout=30s --namespace shop --ignore-not-found -o json "
+                 "clusters.postgresql.cnpg.io/orders poolers.postgresql.cnpg.io/orders-pooler "
+                 "clusters.postgresql.cnpg.io/orders-pooler "
+                 "poolers.postgresql.cnpg.io/orders"),
+      0U)
+      << calls;
+  // Its own objects (a retry, a snooze): applied again.
+  existing(
+      {object("Cluster", "orders", orders().id), object("Pooler", "orders-pooler", orders().id)});
+  ASSERT_TRUE(provisioner_.provision(orders(), interrupt_).has_value());
+}
+
+TEST_F(CnpgOwnershipTest, AClusterWithoutTheRecordsLabelIsNeitherAppliedOverNorDeleted) {
+  existing({object("Cluster", "orders")});
+  auto error = conflict([&] { provisioner_.provision(orders(), interrupt_); });
+  EXPECT_NE(error.find("Cluster shop/orders exists without the label daap.io/database-id, not "
+                       "daap.io/database-id=" +
+                       orders().id),
+            std::string::npos)
+      << error;
+  EXPECT_FALSE(applied()) << args();
+  error = conflict([&] { provisioner_.deprovision(orders(), interrupt_); });
+  EXPECT_NE(error.find("Cluster shop/orders exists without the label"), std::string::npos) << error;
+  EXPECT_FALSE(deleted()) << args();
+}
+
+TEST_F(CnpgOwnershipTest, APoolerOfAnotherRecordIsNeitherAppliedOverNorDeleted) {
+  existing(
+      {object("Cluster", "orders", orders().id), object("Pooler", "orders-pooler", other_id_)});
+  auto error = conflict([&] { provisioner_.provision(orders(), interrupt_); });
+  EXPECT_NE(
+      error.find("Pooler shop/orders-pooler exists labelled daap.io/database-id=" + other_id_),
+      std::string::npos)
+      << error;
+  EXPECT_FALSE(applied());
+  EXPECT_NE(conflict([&] { provisioner_.deprovision(orders(), interrupt_); }),
+            "no OwnershipConflict");
+  EXPECT_FALSE(deleted());
+}
+
+TEST_F(CnpgOwnershipTest, AClusterNamedLikeThePoolerBlocksCreationNotDeletion) {
+  existing({object("Cluster", "orders-pooler", other_id_)});
+  const auto error = conflict([&] { provisioner_.provision(orders(), interrupt_); });
+  EXPECT_NE(error.find("Cluster shop/orders-pooler exists: this record's Pooler of the same name "
+                       "would share its ServiceAccount"),
+            std::string::npos)
+      << error;
+  EXPECT_FALSE(applied());
+  provisioner_.deprovision(orders(), interrupt_);  // deletes only its own
+  EXPECT_TRUE(deleted());
+}
+
+TEST(CnpgManifests, AClusterAndPoolerOfTheSameNameAreRejected) {
+  auto record = orders();
+  record.pooler_name = record.cluster_name;
+  EXPECT_THROW(render_manifests(record, CnpgProvisionerConfig{}), schema::InvalidInput);
 }
 
 }  // namespace

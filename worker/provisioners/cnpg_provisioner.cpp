@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "schema/database_record.h"
+#include "schema/errors.h"
 #include "worker/config.h"
 #include "worker/provisioners/child_process.h"
 
@@ -62,18 +63,93 @@ class Kubectl {
   Interrupt& interrupt_;
 };
 
+constexpr const char* kOwnerLabel = "daap.io/database-id";
+constexpr const char* kClusters = "clusters.postgresql.cnpg.io";
+constexpr const char* kPoolers = "poolers.postgresql.cnpg.io";
+
 nlohmann::json labels(const schema::DatabaseRecord& record) {
-  return {{"app.kubernetes.io/managed-by", "daap-worker"}, {"daap.io/database-id", record.id}};
+  return {{"app.kubernetes.io/managed-by", "daap-worker"}, {kOwnerLabel, record.id}};
+}
+
+// Names come from the record, which other services write too: checked before any use.
+void validate_names(const schema::DatabaseRecord& record) {
+  schema::validate_name(record.name);
+  schema::validate_namespace(record.namespace_name);
+  schema::validate_name(record.cluster_name);
+  schema::validate_name(record.pooler_name);
+  // CloudNativePG names a Cluster's and a Pooler's ServiceAccount, Role and RoleBinding after
+  // the object: the two must not share a name.
+  if (record.cluster_name == record.pooler_name) {
+    throw schema::InvalidInput("pooler_name",
+                               "must differ from cluster_name '" + record.cluster_name + "'");
+  }
+}
+
+// The Cluster and Pooler of this record as the API server has them, plus any Cluster named
+// like its Pooler or Pooler named like its Cluster (they would share the operator-made
+// ServiceAccount, Role and RoleBinding). Missing ones are left out.
+std::vector<nlohmann::json> existing_objects(const Kubectl& kubectl,
+                                             const schema::DatabaseRecord& record) {
+  const auto result =
+      kubectl.run({"get", "--namespace", record.namespace_name, "--ignore-not-found", "-o", "json",
+                   std::string(kClusters) + "/" + record.cluster_name,
+                   std::string(kPoolers) + "/" + record.pooler_name,
+                   std::string(kClusters) + "/" + record.pooler_name,
+                   std::string(kPoolers) + "/" + record.cluster_name});
+  // Nothing found prints nothing; several names asked for print a List.
+  if (result.out.find_first_not_of(" \t\r\n") == std::string::npos) return {};
+  const auto j = nlohmann::json::parse(result.out, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw ProvisionError("kubectl get of the record's Cluster and Pooler printed no JSON object");
+  }
+  if (j.value("kind", "") != "List") return {j};
+  const auto items = j.value("items", nlohmann::json::array());
+  return {items.begin(), items.end()};
+}
+
+std::string owner_label_of(const nlohmann::json& object) {
+  const auto labels =
+      object.value("metadata", nlohmann::json::object()).value("labels", nlohmann::json::object());
+  const auto it = labels.find(kOwnerLabel);
+  return it != labels.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// Throws OwnershipConflict unless every existing Cluster or Pooler of this record carries its
+// label (and, when `creating`, unless no other object would share their names' accounts).
+void require_own_objects(const Kubectl& kubectl, const schema::DatabaseRecord& record,
+                         bool creating) {
+  for (const auto& object : existing_objects(kubectl, record)) {
+    const auto kind = object.value("kind", "");
+    const auto name = object.value("metadata", nlohmann::json::object()).value("name", "");
+    const auto where = kind + " " + record.namespace_name + "/" + name;
+    const bool ours_by_name = (kind == "Cluster" && name == record.cluster_name) ||
+                              (kind == "Pooler" && name == record.pooler_name);
+    if (ours_by_name) {
+      const auto owner = owner_label_of(object);
+      if (owner == record.id) continue;
+      throw OwnershipConflict(
+          where + " exists " +
+          (owner.empty() ? "without the label " + std::string(kOwnerLabel)
+                         : "labelled " + std::string(kOwnerLabel) + "=" + owner) +
+          ", not " + kOwnerLabel + "=" + record.id +
+          ": it is not this record's, so nothing was applied or deleted; if it is a leftover, "
+          "delete it, then retry the job");
+    }
+    if (creating) {
+      throw OwnershipConflict(
+          where + " exists: this record's " + (kind == "Cluster" ? "Pooler" : "Cluster") +
+          " of the same name would share its ServiceAccount, Role and RoleBinding, so nothing "
+          "was applied; give the record another " +
+          (kind == "Cluster" ? "pooler_name" : "cluster_name"));
+    }
+  }
 }
 
 }  // namespace
 
 nlohmann::json render_manifests(const schema::DatabaseRecord& record,
                                 const CnpgProvisionerConfig& config) {
-  schema::validate_name(record.name);
-  schema::validate_namespace(record.namespace_name);
-  schema::validate_name(record.cluster_name);
-  schema::validate_name(record.pooler_name);
+  validate_names(record);
   nlohmann::json cluster = {
       {"apiVersion", kApiVersion},
       {"kind", "Cluster"},
@@ -106,18 +182,17 @@ ProvisionResult CnpgProvisioner::provision(const schema::DatabaseRecord& record,
                                            Interrupt& interrupt) {
   const auto manifests = render_manifests(record, config_);
   const Kubectl kubectl(config_, interrupt);
+  require_own_objects(kubectl, record, true);
   kubectl.run(
       {"apply", "--server-side", "--force-conflicts", "--field-manager", kFieldManager, "-f", "-"},
       manifests.dump());
-  const auto cluster =
-      kubectl.get("clusters.postgresql.cnpg.io", record.cluster_name, record.namespace_name);
+  const auto cluster = kubectl.get(kClusters, record.cluster_name, record.namespace_name);
   const auto status = cluster.value("status", nlohmann::json::object());
   if (status.value("phase", "") != kHealthy ||
       status.value("readyInstances", 0) < config_.instances) {
     return std::nullopt;
   }
-  const auto pooler =
-      kubectl.get("poolers.postgresql.cnpg.io", record.pooler_name, record.namespace_name);
+  const auto pooler = kubectl.get(kPoolers, record.pooler_name, record.namespace_name);
   if (pooler.value("status", nlohmann::json::object()).value("instances", 0) < 1) {
     return std::nullopt;
   }
@@ -126,13 +201,12 @@ ProvisionResult CnpgProvisioner::provision(const schema::DatabaseRecord& record,
 }
 
 void CnpgProvisioner::deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) {
-  schema::validate_name(record.cluster_name);
-  schema::validate_name(record.pooler_name);
-  schema::validate_namespace(record.namespace_name);
-  Kubectl(config_, interrupt)
-      .run({"delete", "--namespace", record.namespace_name, "--ignore-not-found",
-            "poolers.postgresql.cnpg.io/" + record.pooler_name,
-            "clusters.postgresql.cnpg.io/" + record.cluster_name});
+  validate_names(record);
+  const Kubectl kubectl(config_, interrupt);
+  require_own_objects(kubectl, record, false);
+  kubectl.run({"delete", "--namespace", record.namespace_name, "--ignore-not-found",
+               std::string(kPoolers) + "/" + record.pooler_name,
+               std::string(kClusters) + "/" + record.cluster_name});
 }
 
 }  // namespace daap::worker::provisioners
