@@ -73,13 +73,34 @@ TEST_F(DatabaseRepositoryTest, CreateInsertsProvisioningRecordWithDerivedCluster
   EXPECT_EQ(r.created_at.time_since_epoch().count(), now_us);
 }
 
+// The record id's 32 hex digits.
+std::string id_hex(const DatabaseRecord& r) {
+  std::string hex;
+  for (const char c : r.id) {
+    if (c != '-') hex += c;
+  }
+  return hex;
+}
+
 TEST_F(DatabaseRepositoryTest, CreateDerivesPoolerNameThatFitsA63CharacterLabel) {
-  // 55 letters, then '-' at position 56: the pooler name trims it before adding "-pooler".
-  const std::string name = std::string(55, 'a') + "-bbbbbbb";
+  const std::string longest_plain = std::string(56, 'a');
+  EXPECT_EQ(create_named(longest_plain).pooler_name, longest_plain + "-pooler");
+  // Longer: the first 30 characters ('-' trimmed), then the id.
+  const std::string name = std::string(29, 'a') + "-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
   const auto r = create_named(name);
   EXPECT_EQ(r.cluster_name, name);
-  EXPECT_EQ(r.pooler_name, std::string(55, 'a') + "-pooler");
+  EXPECT_EQ(r.pooler_name, std::string(29, 'a') + "-" + id_hex(r));
   EXPECT_LE(r.pooler_name.size(), 63U);
+  EXPECT_NO_THROW(validate_name(r.pooler_name));
+}
+
+TEST_F(DatabaseRepositoryTest, NamesSharingTheirFirst56CharactersGetTheirOwnPoolers) {
+  const std::string shared = "orders-archive-" + std::string(41, 'x');
+  const auto a = create_named(shared + "-2023");
+  const auto b = create_named(shared + "-2024");
+  EXPECT_NE(a.pooler_name, b.pooler_name);
+  EXPECT_EQ(b.pooler_name, "orders-archive-xxxxxxxxxxxxxxx-" + id_hex(b));
+  EXPECT_EQ(b.pooler_name.size(), 63U);
 }
 
 TEST_F(DatabaseRepositoryTest, CreateRejectsInvalidInputWithoutWriting) {
