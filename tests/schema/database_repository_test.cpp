@@ -103,6 +103,39 @@ TEST_F(DatabaseRepositoryTest, NamesSharingTheirFirst56CharactersGetTheirOwnPool
   EXPECT_EQ(b.pooler_name.size(), 63U);
 }
 
+TEST_F(DatabaseRepositoryTest, TwoActiveRecordsNeverShareAClusterOrAPoolerInANamespace) {
+  // Other services may set cluster_name and pooler_name themselves.
+  const auto insert = [&](const std::string& name, const std::string& ns,
+                          const std::string& cluster, const std::string& pooler) {
+    pqxx::subtransaction sub(tx());
+    sub.exec(
+        "INSERT INTO daap.databases (name, owner_team, namespace, cluster_name, pooler_name) "
+        "VALUES ($1, 't', $2, $3, $4)",
+        pqxx::params{name, ns, cluster, pooler});
+    sub.commit();
+  };
+  insert("one", "shop", "shared", "one-pooler");
+  EXPECT_THROW(insert("two", "shop", "shared", "two-pooler"), pqxx::unique_violation);
+  EXPECT_THROW(insert("two", "shop", "two", "one-pooler"), pqxx::unique_violation);
+  EXPECT_NO_THROW(insert("two", "other-shop", "shared", "one-pooler"));  // another namespace
+  // A deleted record frees its names.
+  tx().exec("UPDATE daap.databases SET status = 'deleted', deleted_at = now() WHERE name = 'one'");
+  EXPECT_NO_THROW(insert("three", "shop", "shared", "one-pooler"));
+}
+
+TEST_F(DatabaseRepositoryTest, CreateFailsPermanentlyWhenItsPoolerNameIsTakenAndStaysUsable) {
+  tx().exec(
+      "INSERT INTO daap.databases (name, owner_team, pooler_name) "
+      "VALUES ('other', 't', 'orders-pooler')");
+  try {
+    create_named("orders");
+    FAIL() << "a second Pooler orders-pooler in namespace default";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("Cluster or Pooler name"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count_rows(), 1);
+}
+
 TEST_F(DatabaseRepositoryTest, CreateRejectsInvalidInputWithoutWriting) {
   EXPECT_THROW(create_named("a'; drop table x;--"), InvalidInput);
   EXPECT_THROW(create_named("Orders"), InvalidInput);
