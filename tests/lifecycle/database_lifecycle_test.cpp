@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "tests/lifecycle/hung_server.h"
 #include "tests/process/worker_process.h"
 #include "tests/support/test_database.h"
 
@@ -477,6 +478,33 @@ TEST_F(DatabaseLifecycle, APasswordReachesNoLogWhenCreatingTheRoleFailsOrSucceed
   EXPECT_NE(target.log().find("CREATE ROLE \"" + pg_name(made) + "\""), std::string::npos);
   EXPECT_EQ(target.log().find(made_password), std::string::npos);
   EXPECT_EQ(output().find(made_password), std::string::npos);
+}
+
+TEST_F(DatabaseLifecycle, ACancelledProvisionOnAHungTargetEndsAndFreesItsSlot) {
+  HungServer target;
+  // One slot, a heartbeat every second (it carries the cancellation), and a connect timeout
+  // far beyond the test: only the cancellation can end the step.
+  auto& worker = start_worker({{"PROVISION_DATABASE_URL", target.url()},
+                               {"PROVISION_CONNECT_TIMEOUT", "1h"},
+                               {"LEASE_DURATION", "3s"},
+                               {"CONCURRENCY", "1"}});
+  enqueue("database.create", create_payload(unique_name("hung")));
+  ASSERT_TRUE(target.accept_one(seconds(60))) << output();  // the provision step is connecting
+  const auto id = job_where("(SELECT id FROM daap.jobs WHERE kind = 'database.provision')", "id");
+  ASSERT_EQ(job_where(id, "state"), "running");
+
+  const auto cancel = run_daapctl(url(), "jobs cancel " + id);
+  ASSERT_EQ(cancel.status, 0) << cancel.output;
+  ASSERT_TRUE(eventually([&] { return job_where(id, "state") == "cancelled"; }, seconds(30)))
+      << job_where(id, "state") << ": " << job_where(id, "last_error") << "\n"
+      << output();
+  EXPECT_NE(job_where(id, "last_error").find("interrupted (cancel)"), std::string::npos)
+      << job_where(id, "last_error");
+
+  // Its only slot is free again: the next job runs.
+  const auto next = enqueue("noop", nlohmann::json::object());
+  wait_job(next, "succeeded");
+  stop_worker(worker);
 }
 
 }  // namespace

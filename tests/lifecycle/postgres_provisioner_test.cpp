@@ -2,9 +2,6 @@
 // refuses and removes there, checked in the server's catalogs and by logging in.
 #include "worker/provisioners/postgres_provisioner.h"
 
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +19,7 @@
 
 #include "migrate/migrator.h"
 #include "schema/errors.h"
+#include "tests/lifecycle/hung_server.h"
 #include "tests/support/test_database.h"
 
 namespace daap::worker::provisioners {
@@ -45,47 +43,6 @@ schema::DatabaseRecord record_named(const std::string& name) {
   r.namespace_name = "default";
   return r;
 }
-
-// A loopback TCP server that accepts connections and never answers: what a hung target looks
-// like from the client. Closing it (destructor) ends whatever still waits on it.
-class HungServer {
- public:
-  HungServer() : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(listener_, 8) != 0 ||
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("cannot listen on loopback");
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  ~HungServer() {
-    for (const int fd : accepted_) ::close(fd);
-    ::close(listener_);
-  }
-  std::string url() const {
-    return "postgresql://daap:secret@127.0.0.1:" + std::to_string(port_) + "/daap";
-  }
-  // Waits until a client has connected and sent its first packet, so that it now waits for
-  // an answer (true), or `timeout` (false).
-  bool accept_one(std::chrono::milliseconds timeout) {
-    pollfd p{listener_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
-    const int fd = ::accept(listener_, nullptr, nullptr);
-    if (fd < 0) return false;
-    accepted_.push_back(fd);
-    p = pollfd{fd, POLLIN, 0};
-    return ::poll(&p, 1, static_cast<int>(timeout.count())) == 1;
-  }
-
- private:
-  int listener_;
-  int port_ = 0;
-  std::vector<int> accepted_;
-};
 
 std::int64_t count(const std::string& sql, const std::string& param) {
   pqxx::connection conn(server_url());
@@ -490,7 +447,7 @@ TEST_F(PostgresProvisionerTest, CreatesTheSecretsDirectoryForItsUserAlone) {
 
 TEST_F(PostgresProvisionerTest, AHungTargetIsLeftWhenTheInterruptFires) {
   std::future<ProvisionResult> result;  // waited for after the server below is closed
-  HungServer server;
+  test::HungServer server;
   auto c = config();
   c.target_url = server.url();
   c.connect_timeout = std::chrono::minutes(10);
@@ -511,7 +468,7 @@ TEST_F(PostgresProvisionerTest, AHungTargetIsLeftWhenTheInterruptFires) {
 
 TEST_F(PostgresProvisionerTest, AHungTargetIsLeftAtTheConnectTimeout) {
   std::future<ProvisionResult> result;
-  HungServer server;
+  test::HungServer server;
   auto c = config();
   c.target_url = server.url();
   c.connect_timeout = std::chrono::seconds(1);
