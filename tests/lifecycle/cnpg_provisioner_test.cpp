@@ -47,7 +47,7 @@ void write(const fs::path& path, const std::string& text) { std::ofstream(path) 
 
 constexpr const char* kStandIn = R"(#!/bin/sh
 echo "$*" >> "$STANDIN_DIR/args.log"
-if [ -f "$STANDIN_DIR/fail" ]; then echo "error: clusters is forbidden" >&2; exit 1; fi
+if [ -f "$STANDIN_DIR/fail" ]; then cat "$STANDIN_DIR/fail" >&2; exit 1; fi
 if [ -f "$STANDIN_DIR/hang" ]; then
   if [ -f "$STANDIN_DIR/ignore-term" ]; then
     trap '' TERM
@@ -183,7 +183,7 @@ TEST_F(CnpgProvisionerTest, DeprovisionDeletesThePoolerAndTheCluster) {
 }
 
 TEST_F(CnpgProvisionerTest, AKubectlFailureIsAProvisionErrorWithItsMessage) {
-  write(dir_ / "fail", "");
+  write(dir_ / "fail", "error: clusters is forbidden\n");
   try {
     provisioner_.provision(orders(), interrupt_);
     FAIL() << "expected a ProvisionError";
@@ -360,6 +360,20 @@ TEST(CnpgManifests, AClusterAndPoolerOfTheSameNameAreRejected) {
   auto record = orders();
   record.pooler_name = record.cluster_name;
   EXPECT_THROW(render_manifests(record, CnpgProvisionerConfig{}), schema::InvalidInput);
+}
+
+TEST_F(CnpgProvisionerTest, CredentialsInAKubectlErrorAreNotRepeated) {
+  write(
+      dir_ / "fail",
+      "Unable to connect to the server: dial tcp: lookup https://admin:hunter2@api.internal:6443: "
+      "no such host\n");
+  try {
+    provisioner_.provision(orders(), interrupt_);
+    FAIL() << "expected a ProvisionError";
+  } catch (const ProvisionError& e) {
+    EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("admin:***@api.internal"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

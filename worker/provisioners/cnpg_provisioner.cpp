@@ -27,7 +27,8 @@ class Kubectl {
   Kubectl(const CnpgProvisionerConfig& config, Interrupt& interrupt)
       : config_(config), interrupt_(interrupt) {}
 
-  // Runs `kubectl <args>`; a non-zero exit is a ProvisionError with kubectl's first error line.
+  // Runs `kubectl <args>`; a non-zero exit is a ProvisionError with kubectl's first error line
+  // (a server URL in it may hold credentials: redacted).
   ChildResult run(std::vector<std::string> args, const std::string& input = "") const {
     const std::string verb = args.front();
     args.insert(args.begin() + 1, "--request-timeout=" + format_duration(config_.request_timeout));
@@ -42,7 +43,7 @@ class Kubectl {
     }
     if (result.status != 0) {
       throw ProvisionError("kubectl " + verb + " failed (exit " + std::to_string(result.status) +
-                           "): " + first_line(result.err));
+                           "): " + redact_url(first_line(result.err)));
     }
     return result;
   }
