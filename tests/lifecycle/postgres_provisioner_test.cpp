@@ -372,6 +372,33 @@ TEST_F(PostgresProvisionerTest, ATenantConnectsToItsOwnDatabaseAndNowhereElse) {
   }
 }
 
+TEST_F(PostgresProvisionerTest, ReplicasProvisioningAtOnceCloseTheServerDatabasesWithoutClashing) {
+  // Replicas find postgres and template1 open at the same moment; changing one database's ACL
+  // from two sessions at once fails ("tuple concurrently updated") unless serialised.
+  PostgresProvisioner provisioner(config());
+  for (int round = 0; round < 5; ++round) {
+    as_admin("GRANT CONNECT ON DATABASE postgres, template1 TO PUBLIC");
+    std::vector<schema::DatabaseRecord> records;
+    for (int i = 0; i < 4; ++i) records.push_back(record("at-once"));
+    std::vector<std::future<std::string>> results;
+    for (const auto& r : records) {
+      results.push_back(std::async(std::launch::async, [&provisioner, r] {
+        Interrupt interrupt;
+        try {
+          provisioner.provision(r, interrupt);
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      }));
+    }
+    for (auto& result : results) EXPECT_EQ(result.get(), "") << "round " << round;
+    EXPECT_EQ(
+        admin_value("SELECT has_database_privilege('public', $1, 'CONNECT')::text", "postgres"),
+        "false");
+  }
+}
+
 // A provisioning role with CREATEROLE and CREATEDB, not a superuser.
 class NonSuperuserProvisionerTest : public PostgresProvisionerTest {
  protected:

@@ -91,28 +91,30 @@ Found find_database(TargetConnection& target, const std::string& name) {
 // database: CONNECT on them is PUBLIC's by default. This role keeps it (granted first, in the
 // same transaction) so that it can still connect when it is not a superuser.
 void close_server_databases(TargetConnection& target) {
-  pqxx::result open;
-  target.run("looking up who may connect to the target's own databases",
-             [&] { open = pqxx::nontransaction(target.conn()).exec(sql::open_server_databases); });
-  for (const auto& row : open) {
-    const auto db = row["datname"].as<std::string>();
-    if (!row["can_close"].as<bool>()) {
-      throw ProvisionError(
-          "PUBLIC may connect to database " + db +
-          " on the provisioning target, so every tenant could, and the provisioning role can "
-          "neither change that nor is it a superuser: as the database's owner, run REVOKE "
-          "CONNECT ON DATABASE " +
-          db + " FROM PUBLIC; GRANT CONNECT ON DATABASE " + db +
-          " TO <the role of PROVISION_DATABASE_URL>");
+  bool open = false;  // looked at without a lock first: once closed, they stay closed
+  target.run("looking up who may connect to the target's own databases", [&] {
+    open = !pqxx::nontransaction(target.conn()).exec(sql::open_server_databases).empty();
+  });
+  if (!open) return;
+  target.run("closing the target's own databases to PUBLIC", [&] {
+    pqxx::work tx(target.conn());
+    tx.exec(sql::lock_server_databases);
+    for (const auto& row : tx.exec(sql::open_server_databases)) {  // again, under the lock
+      const auto db = row["datname"].as<std::string>();
+      if (!row["can_close"].as<bool>()) {
+        throw ProvisionError(
+            "PUBLIC may connect to database " + db +
+            " on the provisioning target, so every tenant could, and the provisioning role can "
+            "neither change that nor is it a superuser: as the database's owner, run REVOKE "
+            "CONNECT ON DATABASE " +
+            db + " FROM PUBLIC; GRANT CONNECT ON DATABASE " + db +
+            " TO <the role of PROVISION_DATABASE_URL>");
+      }
+      tx.exec("GRANT CONNECT ON DATABASE " + tx.quote_name(db) + " TO CURRENT_USER");
+      tx.exec("REVOKE CONNECT ON DATABASE " + tx.quote_name(db) + " FROM PUBLIC");
     }
-    target.run("closing database " + db + " to PUBLIC", [&] {
-      const auto quoted = target.conn().quote_name(db);
-      pqxx::work tx(target.conn());
-      tx.exec("GRANT CONNECT ON DATABASE " + quoted + " TO CURRENT_USER");
-      tx.exec("REVOKE CONNECT ON DATABASE " + quoted + " FROM PUBLIC");
-      tx.commit();
-    });
-  }
+    tx.commit();
+  });
 }
 
 bool is_superuser(TargetConnection& target) {
