@@ -67,6 +67,9 @@ ChildResult run_child(const std::vector<std::string>& args, const std::string& i
   const InterruptWakeup wakeup(interrupt);
   sigset_t none;
   sigemptyset(&none);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
 
   const pid_t pid = ::fork();
   if (pid < 0) throw ProvisionError("cannot start " + args[0]);
@@ -76,7 +79,7 @@ ChildResult run_child(const std::vector<std::string>& args, const std::string& i
     // and a child would inherit both.
     ::setpgid(0, 0);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
+    ::sigaction(SIGPIPE, &default_action, nullptr);
     ::dup2(in.read.fd, 0);
     ::dup2(out.write.fd, 1);
     ::dup2(err.write.fd, 2);
