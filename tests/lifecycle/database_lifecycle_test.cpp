@@ -90,14 +90,16 @@ class LoggingServer {
     const auto started = run_command(script() + " start '" + dir_.string() + "'");
     if (started.status != 0) throw std::runtime_error("pg-embedded failed: " + started.output);
     url_ = started.output.substr(0, started.output.find('\n'));
-    pqxx::connection conn(url_);
-    pqxx::nontransaction(conn).exec("ALTER SYSTEM SET log_statement = 'all'");
-    pqxx::nontransaction(conn).exec("SELECT pg_reload_conf()");
+    try {
+      pqxx::connection conn(url_);
+      pqxx::nontransaction(conn).exec("ALTER SYSTEM SET log_statement = 'all'");
+      pqxx::nontransaction(conn).exec("SELECT pg_reload_conf()");
+    } catch (...) {
+      stop();  // no destructor runs for a constructor that throws
+      throw;
+    }
   }
-  ~LoggingServer() {
-    run_command(script() + " stop '" + dir_.string() + "'");
-    std::filesystem::remove_all(dir_);
-  }
+  ~LoggingServer() { stop(); }
   // The superuser's URL, on database `dbname`.
   std::string url(const std::string& dbname = "daap") const { return with_database(url_, dbname); }
   // `url` for another user of this server.
@@ -109,6 +111,10 @@ class LoggingServer {
   std::string log() const { return read_file(dir_ / "server.log"); }
 
  private:
+  void stop() {
+    run_command(script() + " stop '" + dir_.string() + "'");
+    std::filesystem::remove_all(dir_);
+  }
   static std::string script() {
     const char* root = std::getenv("DAAP_SOURCE_ROOT");
     return "'" + std::string(root != nullptr ? root : ".") + "/scripts/pg-embedded'";
