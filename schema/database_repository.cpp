@@ -170,7 +170,13 @@ DatabaseRecord create(pqxx::transaction_base& tx, const NewDatabase& request) {
   auto record = read_optional(tx.exec(
       sql::insert_database,
       pqxx::params{request.name, request.owner_team, request.purpose, request.namespace_name}));
-  if (!record) throw NameTaken(request.name);
+  if (!record && find_by_active_name(tx, request.name)) throw NameTaken(request.name);
+  if (!record) {
+    throw InvalidInput("name", "'" + request.name +
+                                   "' gives a Cluster or Pooler name that another active "
+                                   "database already has in namespace '" +
+                                   request.namespace_name + "'");
+  }
   return *std::move(record);
 }
 

@@ -15,8 +15,9 @@
 namespace daap::schema {
 
 // Inserts a provisioning record after validate(request); the table derives cluster_name and
-// pooler_name. Throws InvalidInput, or NameTaken when an active record has the name (the
-// transaction stays usable).
+// pooler_name. Throws InvalidInput (also when another active record has the Cluster or Pooler
+// name this one derives, in its namespace), or NameTaken when an active record has the name
+// (the transaction stays usable).
 DatabaseRecord create(pqxx::transaction_base& tx, const NewDatabase& request);
 
 // The record with this id, deleted or not. Throws InvalidInput naming "id" if it is no UUID.

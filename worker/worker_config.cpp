@@ -127,6 +127,14 @@ void add_worker_options(po::options_description& options) {
                     help("where the postgres provisioner writes credentials (<secret>.json, 0600)",
                          "SECRETS_DIR", d.secrets_dir)
                         .c_str())(
+      "provision-connect-timeout", value("DURATION"),
+      help("postgres provisioner: how long connecting to the target may take",
+           "PROVISION_CONNECT_TIMEOUT", format_duration(d.provision_connect_timeout))
+          .c_str())(
+      "provision-statement-timeout", value("DURATION"),
+      help("postgres provisioner: how long one statement on the target may run",
+           "PROVISION_STATEMENT_TIMEOUT", format_duration(d.provision_statement_timeout))
+          .c_str())(
       "cnpg-instances", value("N"),
       help("cnpg: PostgreSQL instances per Cluster", "CNPG_INSTANCES",
            std::to_string(d.cnpg_instances))
@@ -138,7 +146,11 @@ void add_worker_options(po::options_description& options) {
       "cnpg-image", value("IMAGE"),
       help("cnpg: PostgreSQL image of the Cluster", "CNPG_IMAGE", "the operator's default")
           .c_str())("kubectl", value("PATH"),
-                    help("cnpg: the kubectl binary", "KUBECTL", d.kubectl).c_str());
+                    help("cnpg: the kubectl binary", "KUBECTL", d.kubectl).c_str())(
+      "kubectl-request-timeout", value("DURATION"),
+      help("cnpg: kubectl's --request-timeout on every call", "KUBECTL_REQUEST_TIMEOUT",
+           format_duration(d.kubectl_request_timeout))
+          .c_str());
   add_database_options(options);
 }
 
@@ -238,6 +250,12 @@ WorkerConfig read_worker_config(const po::variables_map& vm, Environment environ
   if (c.secrets_dir.empty()) {
     throw ConfigError(setting("secrets-dir", "SECRETS_DIR"), "must not be empty");
   }
+  c.provision_connect_timeout =
+      positive_duration(vm, "provision-connect-timeout", "PROVISION_CONNECT_TIMEOUT",
+                        c.provision_connect_timeout, std::chrono::seconds(1), environment);
+  c.provision_statement_timeout =
+      positive_duration(vm, "provision-statement-timeout", "PROVISION_STATEMENT_TIMEOUT",
+                        c.provision_statement_timeout, std::chrono::seconds(1), environment);
   c.cnpg_instances = read_int_setting(vm, "cnpg-instances", "CNPG_INSTANCES", c.cnpg_instances,
                                       1, 99, environment);
   c.cnpg_storage_size = read_string_setting(vm, "cnpg-storage-size", "CNPG_STORAGE_SIZE",
@@ -251,6 +269,9 @@ WorkerConfig read_worker_config(const po::variables_map& vm, Environment environ
   c.cnpg_image = read_string_setting(vm, "cnpg-image", "CNPG_IMAGE", c.cnpg_image, environment);
   c.kubectl = read_string_setting(vm, "kubectl", "KUBECTL", c.kubectl, environment);
   if (c.kubectl.empty()) throw ConfigError(setting("kubectl", "KUBECTL"), "must not be empty");
+  c.kubectl_request_timeout =
+      positive_duration(vm, "kubectl-request-timeout", "KUBECTL_REQUEST_TIMEOUT",
+                        c.kubectl_request_timeout, std::chrono::seconds(1), environment);
 
   const int needed = c.concurrency + kOwnConnections;
   if (c.database.max_conns < needed) {
@@ -286,6 +307,9 @@ nlohmann::json describe(const WorkerConfig& c) {
       {"provisioner", c.provisioner},
       {"provision_database_url", redact_url(c.provision_database_url)},
       {"secrets_dir", c.secrets_dir},
+      {"provision_connect_timeout", format_duration(c.provision_connect_timeout)},
+      {"provision_statement_timeout", format_duration(c.provision_statement_timeout)},
+      {"kubectl_request_timeout", format_duration(c.kubectl_request_timeout)},
   };
 }
 

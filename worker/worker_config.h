@@ -44,10 +44,15 @@ struct WorkerConfig {
   std::string provisioner = "postgres";   // PROVISIONER: postgres or cnpg
   std::string provision_database_url;     // where `postgres` provisions; DATABASE_URL if unset
   std::string secrets_dir = "./secrets";  // where `postgres` writes <secret_name>.json
+  // `postgres`: how long connecting to the target, and each statement there, may take.
+  std::chrono::milliseconds provision_connect_timeout = std::chrono::seconds(10);
+  std::chrono::milliseconds provision_statement_timeout = std::chrono::seconds(60);
   int cnpg_instances = 1;                 // `cnpg`: PostgreSQL instances per Cluster
   std::string cnpg_storage_size = "1Gi";  // `cnpg`: each instance's volume
   std::string cnpg_image;                 // `cnpg`: PostgreSQL image; operator's default if empty
   std::string kubectl = "kubectl";        // `cnpg`: the kubectl binary (PATH lookup)
+  // `cnpg`: kubectl's --request-timeout on every call.
+  std::chrono::milliseconds kubectl_request_timeout = std::chrono::seconds(30);
 };
 
 // Declares every daap-worker flag (database flags included) on `options`.

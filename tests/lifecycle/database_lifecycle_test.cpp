@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "tests/lifecycle/hung_server.h"
 #include "tests/process/worker_process.h"
 #include "tests/support/test_database.h"
 
@@ -31,12 +32,24 @@ std::string random_hex() {
   return out;
 }
 
-// What the postgres provisioner names the role and database of a record.
-std::string pg_name(std::string name) {
-  for (char& c : name) {
+// The id's 32 hex digits after the name's first 25 characters (a trailing '-' dropped).
+std::string name_and_id(const std::string& name, const std::string& id, char separator) {
+  auto prefix = name.substr(0, 25);
+  while (!prefix.empty() && prefix.back() == '-') prefix.pop_back();
+  std::string hex;
+  for (const char c : id) {
+    if (c != '-') hex += c;
+  }
+  return prefix + separator + hex;
+}
+
+// What the postgres provisioner names the role and database of record `id`.
+std::string pg_name(const std::string& name, const std::string& id) {
+  std::string out = "daap_" + name_and_id(name, id, '_');
+  for (char& c : out) {
     if (c == '-') c = '_';
   }
-  return "daap_" + name;
+  return out;
 }
 
 struct Outcome {
@@ -44,13 +57,9 @@ struct Outcome {
   std::string output;
 };
 
-Outcome run_daapctl(const std::string& url, const std::string& args) {
-  const char* root = std::getenv("DAAP_BUILD_ROOT");
-  const std::string cmd = "DATABASE_URL='" + url + "' '" +
-                          std::string(root != nullptr ? root : ".") + "/worker/daapctl/daapctl' " +
-                          args + " 2>&1";
+Outcome run_command(const std::string& cmd) {
   Outcome out;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
+  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return out;
   char buffer[512];
   while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out.output += buffer;
@@ -58,6 +67,61 @@ Outcome run_daapctl(const std::string& url, const std::string& args) {
   out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
 }
+
+Outcome run_daapctl(const std::string& url, const std::string& args) {
+  const char* root = std::getenv("DAAP_BUILD_ROOT");
+  return run_command("DATABASE_URL='" + url + "' '" + std::string(root != nullptr ? root : ".") +
+                     "/worker/daapctl/daapctl' " + args);
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A PostgreSQL server of its own (scripts/pg-embedded) that logs every statement: a
+// provisioning target whose log can be searched for passwords.
+class LoggingServer {
+ public:
+  LoggingServer() {
+    std::string dir = (std::filesystem::temp_directory_path() / "daap-logpg-XXXXXX").string();
+    if (::mkdtemp(dir.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = dir;
+    const auto started = run_command(script() + " start '" + dir_.string() + "'");
+    if (started.status != 0) throw std::runtime_error("pg-embedded failed: " + started.output);
+    url_ = started.output.substr(0, started.output.find('\n'));
+    try {
+      pqxx::connection conn(url_);
+      pqxx::nontransaction(conn).exec("ALTER SYSTEM SET log_statement = 'all'");
+      pqxx::nontransaction(conn).exec("SELECT pg_reload_conf()");
+    } catch (...) {
+      stop();  // no destructor runs for a constructor that throws
+      throw;
+    }
+  }
+  ~LoggingServer() { stop(); }
+  // The superuser's URL, on database `dbname`.
+  std::string url(const std::string& dbname = "daap") const { return with_database(url_, dbname); }
+  // `url` for another user of this server.
+  std::string url_as(const std::string& user, const std::string& password,
+                     const std::string& dbname) const {
+    const auto at = url_.find('@');
+    return with_database("postgresql://" + user + ":" + password + url_.substr(at), dbname);
+  }
+  std::string log() const { return read_file(dir_ / "server.log"); }
+
+ private:
+  void stop() {
+    run_command(script() + " stop '" + dir_.string() + "'");
+    std::filesystem::remove_all(dir_);
+  }
+  static std::string script() {
+    const char* root = std::getenv("DAAP_SOURCE_ROOT");
+    return "'" + std::string(root != nullptr ? root : ".") + "/scripts/pg-embedded'";
+  }
+  std::filesystem::path dir_;
+  std::string url_;
+};
 
 class DatabaseLifecycle : public ::testing::Test {
  protected:
@@ -68,20 +132,22 @@ class DatabaseLifecycle : public ::testing::Test {
   }
   void TearDown() override {
     for (auto& w : workers_) w.reset();  // SIGKILLed if still running
+    // Every record of this test's fresh database is this test's.
+    pqxx::connection platform(url());
+    const auto records =
+        pqxx::nontransaction(platform).exec("SELECT name, id::text FROM daap.databases");
     pqxx::connection conn(server_url());
     pqxx::nontransaction tx(conn);
-    for (const auto& name : names_) {
-      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(pg_name(name)) + " WITH (FORCE)");
-      tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(pg_name(name)));
+    for (const auto& row : records) {
+      const auto name = daap::test::pg_name(row[0].as<std::string>(), row[1].as<std::string>());
+      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+      tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(name));
     }
     std::filesystem::remove_all(secrets_dir_);
   }
 
-  // A record name no concurrent test uses; dropped on the target afterwards.
-  std::string unique_name(const std::string& stem) {
-    names_.push_back(stem + "-" + random_hex());
-    return names_.back();
-  }
+  // A record name no concurrent test uses; its databases are dropped on the target afterwards.
+  std::string unique_name(const std::string& stem) { return stem + "-" + random_hex(); }
 
   WorkerProcess& start_worker(const std::map<std::string, std::string>& extra = {}) {
     auto env = worker_env(url());
@@ -117,7 +183,11 @@ class DatabaseLifecycle : public ::testing::Test {
     return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].as<std::string>();
   }
   std::string job(std::int64_t id, const std::string& column) {
-    return text("SELECT " + column + "::text FROM daap.jobs WHERE id = " + std::to_string(id));
+    return job_where(std::to_string(id), column);
+  }
+  // A column of the job whose id is the SQL expression `id`.
+  std::string job_where(const std::string& id, const std::string& column) {
+    return text("SELECT " + column + "::text FROM daap.jobs WHERE id = " + id);
   }
   void wait_job(std::int64_t id, const std::string& state) {
     ASSERT_TRUE(eventually([&] { return job(id, "state") == state; }, seconds(60)))
@@ -143,6 +213,14 @@ class DatabaseLifecycle : public ::testing::Test {
     return out;
   }
 
+  // The role and database of the newest record with this name ("" while there is none).
+  std::string pg_name(const std::string& name) {
+    const auto id = record(name, "id");
+    return id.empty() ? "" : daap::test::pg_name(name, id);
+  }
+  std::string secret_name(const std::string& name) {
+    return "daap-" + name_and_id(name, record(name, "id"), '-');
+  }
   std::int64_t roles(const std::string& name) {
     return query_int(server_url(),
                      "SELECT count(*) FROM pg_roles WHERE rolname = '" + pg_name(name) + "'");
@@ -152,7 +230,7 @@ class DatabaseLifecycle : public ::testing::Test {
                      "SELECT count(*) FROM pg_database WHERE datname = '" + pg_name(name) + "'");
   }
   std::filesystem::path secret_path(const std::string& name) {
-    return std::filesystem::path(secrets_dir_) / ("daap-" + name + ".json");
+    return std::filesystem::path(secrets_dir_) / (secret_name(name) + ".json");
   }
   nlohmann::json secret(const std::string& name) {
     std::ifstream in(secret_path(name));
@@ -172,7 +250,7 @@ class DatabaseLifecycle : public ::testing::Test {
   }
   void expect_ready_and_real(const std::string& name) {
     EXPECT_EQ(record(name, "status"), "ready");
-    EXPECT_EQ(record(name, "secret_name"), "daap-" + name);
+    EXPECT_EQ(record(name, "secret_name"), secret_name(name));
     EXPECT_FALSE(record(name, "host").empty());
     EXPECT_EQ(roles(name), 1);
     EXPECT_EQ(databases(name), 1);
@@ -201,7 +279,6 @@ class DatabaseLifecycle : public ::testing::Test {
 
   FreshDatabase db_;
   std::string secrets_dir_;
-  std::vector<std::string> names_;
   std::vector<std::unique_ptr<WorkerProcess>> workers_;
 };
 
@@ -344,6 +421,96 @@ TEST_F(DatabaseLifecycle, AWorkerKilledMidDeprovisionStillRemovesEverything) {
   wait_status(name, "deleted");
   expect_gone(name);
   stop_worker(second);
+}
+
+TEST_F(DatabaseLifecycle, AWorkerWarnsAtStartUpOfASecretsDirectoryOthersMayEnter) {
+  const std::string warning = "secrets directory is open to group or others";
+  auto& closed = start_worker();  // secrets_dir_ is mkdtemp's: 0700
+  ASSERT_TRUE(eventually([&] { return output().find("daap-worker starting") != std::string::npos; },
+                         seconds(30)));
+  stop_worker(closed);
+  EXPECT_EQ(output().find(warning), std::string::npos) << output();
+
+  ASSERT_EQ(::chmod(secrets_dir_.c_str(), 0755), 0);
+  auto& open = start_worker();
+  ASSERT_TRUE(
+      eventually([&] { return open.output().find(warning) != std::string::npos; }, seconds(30)))
+      << open.output();
+  EXPECT_NE(open.output().find("mode=0755"), std::string::npos) << open.output();
+  stop_worker(open);
+}
+
+TEST_F(DatabaseLifecycle, APasswordReachesNoLogWhenCreatingTheRoleFailsOrSucceeds) {
+  LoggingServer target;
+  // A provisioning role without CREATEROLE; postgres is open to it (and closed to PUBLIC).
+  exec_sql(target.url(),
+           "CREATE ROLE weak LOGIN CREATEDB PASSWORD 'weak-pw';"
+           "REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC;"
+           "GRANT CONNECT ON DATABASE postgres, template1 TO weak");
+  auto& weak =
+      start_worker({{"PROVISION_DATABASE_URL", target.url_as("weak", "weak-pw", "postgres")}});
+  const auto refused = unique_name("refused");
+  enqueue("database.create", create_payload(refused), 1);
+  wait_status(refused, "error");
+  stop_worker(weak);
+  const auto provision = "(SELECT id FROM daap.jobs WHERE kind = 'database.provision')";
+  const auto error = job_where(provision, "last_error");
+  EXPECT_NE(error.find("creating role " + pg_name(refused) + " failed"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("(SQLSTATE 42501)"), std::string::npos) << error;
+  // The secret was written before the role was tried; its password went nowhere else.
+  const auto password = secret(refused)["password"].get<std::string>();
+  ASSERT_EQ(password.size(), 32U);
+  const auto log = target.log();
+  EXPECT_NE(log.find("permission denied to create role"), std::string::npos) << log;
+  EXPECT_NE(log.find("STATEMENT:  CREATE ROLE"), std::string::npos) << log;
+  EXPECT_EQ(log.find(password), std::string::npos) << log;
+  EXPECT_EQ(output().find(password), std::string::npos);
+  EXPECT_EQ(error.find(password), std::string::npos);
+  EXPECT_EQ(record(refused, "error_message").find(password), std::string::npos);
+
+  // A superuser target: the database is made, the secret logs in, the log holds no password.
+  auto& worker = start_worker({{"PROVISION_DATABASE_URL", target.url()}});
+  const auto made = unique_name("made");
+  enqueue("database.create", create_payload(made));
+  wait_status(made, "ready");
+  stop_worker(worker);
+  const auto s = secret(made);
+  const auto made_password = s["password"].get<std::string>();
+  pqxx::connection tenant(
+      target.url_as(s["user"].get<std::string>(), made_password, s["dbname"].get<std::string>()));
+  EXPECT_EQ(pqxx::nontransaction(tenant).query_value<std::string>("SELECT current_user"),
+            pg_name(made));
+  EXPECT_NE(target.log().find("CREATE ROLE \"" + pg_name(made) + "\""), std::string::npos);
+  EXPECT_EQ(target.log().find(made_password), std::string::npos);
+  EXPECT_EQ(output().find(made_password), std::string::npos);
+}
+
+TEST_F(DatabaseLifecycle, ACancelledProvisionOnAHungTargetEndsAndFreesItsSlot) {
+  HungServer target;
+  // One slot, a heartbeat every second (it carries the cancellation), and a connect timeout
+  // far beyond the test: only the cancellation can end the step.
+  auto& worker = start_worker({{"PROVISION_DATABASE_URL", target.url()},
+                               {"PROVISION_CONNECT_TIMEOUT", "1h"},
+                               {"LEASE_DURATION", "3s"},
+                               {"CONCURRENCY", "1"}});
+  enqueue("database.create", create_payload(unique_name("hung")));
+  ASSERT_TRUE(target.accept_one(seconds(60))) << output();  // the provision step is connecting
+  const auto id = job_where("(SELECT id FROM daap.jobs WHERE kind = 'database.provision')", "id");
+  ASSERT_EQ(job_where(id, "state"), "running");
+
+  const auto cancel = run_daapctl(url(), "jobs cancel " + id);
+  ASSERT_EQ(cancel.status, 0) << cancel.output;
+  ASSERT_TRUE(eventually([&] { return job_where(id, "state") == "cancelled"; }, seconds(30)))
+      << job_where(id, "state") << ": " << job_where(id, "last_error") << "\n"
+      << output();
+  EXPECT_NE(job_where(id, "last_error").find("interrupted (cancel)"), std::string::npos)
+      << job_where(id, "last_error");
+
+  // Its only slot is free again: the next job runs.
+  const auto next = enqueue("noop", nlohmann::json::object());
+  wait_job(next, "succeeded");
+  stop_worker(worker);
 }
 
 }  // namespace

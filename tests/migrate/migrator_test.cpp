@@ -1,6 +1,7 @@
 // The migrator against a real PostgreSQL: golang-migrate's table, dirtiness and lock.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -183,6 +184,31 @@ TEST(Migrator, UpDownUpGivesAnIdenticalSchema) {
   migrator.up();
   const auto diff = schema_diff(first, schema_dump(db.url()));
   EXPECT_TRUE(diff.empty()) << "the schema differs after up, down --all, up:\n" << diff;
+}
+
+TEST(Migrator, ThePlatformDatabaseIsClosedToPublicAndReopenedByDown) {
+  // Database ACLs are not copied into clones: migrate from empty.
+  FreshDatabase db(FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  const auto migrations = real_migrations();
+  const auto it = std::find_if(migrations.begin(), migrations.end(), [](const Migration& m) {
+    return m.description == "revoke_platform_database_connect_from_public";
+  });
+  ASSERT_NE(it, migrations.end());
+  const auto before = it == migrations.begin() ? 0 : std::prev(it)->version;
+  Migrator migrator(conn, migrations, "/" + db.name());
+  const auto may_connect = [&](const std::string& role) {
+    return pqxx::nontransaction(conn).query_value<bool>(
+        "SELECT has_database_privilege(" + conn.quote(role) + ", current_database(), 'CONNECT')");
+  };
+  const auto me = pqxx::nontransaction(conn).query_value<std::string>("SELECT current_user");
+  migrator.go_to(before);
+  EXPECT_TRUE(may_connect("public"));
+  migrator.go_to(it->version);
+  EXPECT_FALSE(may_connect("public"));
+  EXPECT_TRUE(may_connect(me));
+  migrator.go_to(before);
+  EXPECT_TRUE(may_connect("public"));
 }
 
 TEST(Migrator, FailingMigrationLeavesDirtyAndBlocksUntilForced) {

@@ -61,6 +61,22 @@ TEST(WorkerConfig, ProvisionerSettingsAreCheckedNamingTheSetting) {
   EXPECT_EQ(lines(output), 1) << output;
 }
 
+TEST(WorkerConfig, ProvisioningTimeLimitsMustBeAtLeastASecond) {
+  for (const auto& [flag, env] : std::vector<std::pair<std::string, std::string>>{
+           {"--provision-connect-timeout", "PROVISION_CONNECT_TIMEOUT"},
+           {"--provision-statement-timeout", "PROVISION_STATEMENT_TIMEOUT"},
+           {"--kubectl-request-timeout", "KUBECTL_REQUEST_TIMEOUT"}}) {
+    auto [status, output] = run({}, {{"DATABASE_URL", kUrlWithSecret}, {env, "0s"}});
+    EXPECT_EQ(status, 2) << env;
+    EXPECT_NE(output.find(flag + " / " + env + ": must be at least 1s"), std::string::npos)
+        << output;
+    std::tie(status, output) = run({flag, "soon"}, {{"DATABASE_URL", kUrlWithSecret}});
+    EXPECT_EQ(status, 2) << flag;
+    EXPECT_NE(output.find(flag + " / " + env), std::string::npos) << output;
+    EXPECT_EQ(lines(output), 1) << output;
+  }
+}
+
 TEST(WorkerConfig, PoolSmallerThanConcurrencyPlusOwnConnectionsExitsTwo) {
   const auto [status, output] =
       run({"--concurrency", "30"}, {{"DATABASE_URL", kUrlWithSecret}, {"DB_MAX_CONNS", "25"}});

@@ -73,13 +73,67 @@ TEST_F(DatabaseRepositoryTest, CreateInsertsProvisioningRecordWithDerivedCluster
   EXPECT_EQ(r.created_at.time_since_epoch().count(), now_us);
 }
 
+// The record id's 32 hex digits.
+std::string id_hex(const DatabaseRecord& r) {
+  std::string hex;
+  for (const char c : r.id) {
+    if (c != '-') hex += c;
+  }
+  return hex;
+}
+
 TEST_F(DatabaseRepositoryTest, CreateDerivesPoolerNameThatFitsA63CharacterLabel) {
-  // 55 letters, then '-' at position 56: the pooler name trims it before adding "-pooler".
-  const std::string name = std::string(55, 'a') + "-bbbbbbb";
+  const std::string longest_plain = std::string(56, 'a');
+  EXPECT_EQ(create_named(longest_plain).pooler_name, longest_plain + "-pooler");
+  // Longer: the first 30 characters ('-' trimmed), then the id.
+  const std::string name = std::string(29, 'a') + "-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
   const auto r = create_named(name);
   EXPECT_EQ(r.cluster_name, name);
-  EXPECT_EQ(r.pooler_name, std::string(55, 'a') + "-pooler");
+  EXPECT_EQ(r.pooler_name, std::string(29, 'a') + "-" + id_hex(r));
   EXPECT_LE(r.pooler_name.size(), 63U);
+  EXPECT_NO_THROW(validate_name(r.pooler_name));
+}
+
+TEST_F(DatabaseRepositoryTest, NamesSharingTheirFirst56CharactersGetTheirOwnPoolers) {
+  const std::string shared = "orders-archive-" + std::string(41, 'x');
+  const auto a = create_named(shared + "-2023");
+  const auto b = create_named(shared + "-2024");
+  EXPECT_NE(a.pooler_name, b.pooler_name);
+  EXPECT_EQ(b.pooler_name, "orders-archive-xxxxxxxxxxxxxxx-" + id_hex(b));
+  EXPECT_EQ(b.pooler_name.size(), 63U);
+}
+
+TEST_F(DatabaseRepositoryTest, TwoActiveRecordsNeverShareAClusterOrAPoolerInANamespace) {
+  // Other services may set cluster_name and pooler_name themselves.
+  const auto insert = [&](const std::string& name, const std::string& ns,
+                          const std::string& cluster, const std::string& pooler) {
+    pqxx::subtransaction sub(tx());
+    sub.exec(
+        "INSERT INTO daap.databases (name, owner_team, namespace, cluster_name, pooler_name) "
+        "VALUES ($1, 't', $2, $3, $4)",
+        pqxx::params{name, ns, cluster, pooler});
+    sub.commit();
+  };
+  insert("one", "shop", "shared", "one-pooler");
+  EXPECT_THROW(insert("two", "shop", "shared", "two-pooler"), pqxx::unique_violation);
+  EXPECT_THROW(insert("two", "shop", "two", "one-pooler"), pqxx::unique_violation);
+  EXPECT_NO_THROW(insert("two", "other-shop", "shared", "one-pooler"));  // another namespace
+  // A deleted record frees its names.
+  tx().exec("UPDATE daap.databases SET status = 'deleted', deleted_at = now() WHERE name = 'one'");
+  EXPECT_NO_THROW(insert("three", "shop", "shared", "one-pooler"));
+}
+
+TEST_F(DatabaseRepositoryTest, CreateFailsPermanentlyWhenItsPoolerNameIsTakenAndStaysUsable) {
+  tx().exec(
+      "INSERT INTO daap.databases (name, owner_team, pooler_name) "
+      "VALUES ('other', 't', 'orders-pooler')");
+  try {
+    create_named("orders");
+    FAIL() << "a second Pooler orders-pooler in namespace default";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("Cluster or Pooler name"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count_rows(), 1);
 }
 
 TEST_F(DatabaseRepositoryTest, CreateRejectsInvalidInputWithoutWriting) {

@@ -1,16 +1,12 @@
 #include "worker/provisioners/cnpg_provisioner.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
-#include <cerrno>
 #include <utility>
 #include <vector>
 
 #include "schema/database_record.h"
+#include "schema/errors.h"
+#include "worker/config.h"
+#include "worker/provisioners/child_process.h"
 
 namespace daap::worker::provisioners {
 namespace {
@@ -19,129 +15,142 @@ constexpr const char* kApiVersion = "postgresql.cnpg.io/v1";
 constexpr const char* kHealthy = "Cluster in healthy state";
 constexpr const char* kFieldManager = "daap-worker";
 
-struct Output {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
 std::string first_line(const std::string& text) {
   const auto end = text.find('\n');
   return end == std::string::npos ? text : text.substr(0, end);
 }
 
-// Owns a pipe's two ends.
-struct Pipe {
-  std::array<int, 2> fd{-1, -1};
-  Pipe() {
-    if (::pipe2(fd.data(), O_CLOEXEC) != 0) throw ProvisionError("cannot create a pipe");
+// kubectl calls for one provisioning step: each with --request-timeout, in a process group of
+// its own that the job's interrupt ends (then ProvisionError: interrupted).
+class Kubectl {
+ public:
+  Kubectl(const CnpgProvisionerConfig& config, Interrupt& interrupt)
+      : config_(config), interrupt_(interrupt) {}
+
+  // Runs `kubectl <args>`; a non-zero exit is a ProvisionError with kubectl's first error line
+  // (a server URL in it may hold credentials: redacted).
+  ChildResult run(std::vector<std::string> args, const std::string& input = "") const {
+    const std::string verb = args.front();
+    args.insert(args.begin() + 1, "--request-timeout=" + format_duration(config_.request_timeout));
+    args.insert(args.begin(), config_.kubectl);
+    auto result = run_child(args, input, interrupt_);
+    if (result.interrupted) {
+      throw ProvisionError("kubectl " + verb + ": interrupted (" +
+                           std::string(to_string(interrupt_.reason())) + ")");
+    }
+    if (result.status == 127) {
+      throw ProvisionError("cannot run " + config_.kubectl + " (is it installed and on PATH?)");
+    }
+    if (result.status != 0) {
+      throw ProvisionError("kubectl " + verb + " failed (exit " + std::to_string(result.status) +
+                           "): " + redact_url(first_line(result.err)));
+    }
+    return result;
   }
-  ~Pipe() { close_all(); }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  void close_end(int i) {
-    if (fd[i] >= 0) ::close(fd[i]);
-    fd[i] = -1;
+
+  // `kubectl get <resource> <name> -o json`: the object.
+  nlohmann::json get(const std::string& resource, const std::string& name,
+                     const std::string& namespace_name) const {
+    const auto result = run({"get", resource, name, "--namespace", namespace_name, "-o", "json"});
+    auto j = nlohmann::json::parse(result.out, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      throw ProvisionError("kubectl get " + resource + " " + name + " printed no JSON object");
+    }
+    return j;
   }
-  void close_all() {
-    close_end(0);
-    close_end(1);
-  }
+
+ private:
+  const CnpgProvisionerConfig& config_;
+  Interrupt& interrupt_;
 };
 
-// Runs argv (PATH lookup) with `input` on stdin; collects stdout and stderr.
-Output run(const std::vector<std::string>& args, const std::string& input) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  Pipe in, out, err;
-  const pid_t pid = ::fork();
-  if (pid < 0) throw ProvisionError("cannot start " + args[0]);
-  if (pid == 0) {
-    ::dup2(in.fd[0], 0);
-    ::dup2(out.fd[1], 1);
-    ::dup2(err.fd[1], 2);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  in.close_end(0);
-  out.close_end(1);
-  err.close_end(1);
-  // Manifests are far below a pipe's buffer. A child that exits early gives EPIPE: daap-worker
-  // ignores SIGPIPE (main.cpp), and the exit status says what went wrong.
-  std::size_t done = 0;
-  while (done < input.size()) {
-    const auto n = ::write(in.fd[1], input.data() + done, input.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  in.close_end(1);
-  Output result;
-  std::array<pollfd, 2> fds{pollfd{out.fd[0], POLLIN, 0}, pollfd{err.fd[0], POLLIN, 0}};
-  std::array<std::string*, 2> sinks{&result.out, &result.err};
-  int open = 2;
-  std::array<char, 4096> buffer{};
-  while (open > 0) {
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      const auto n = ::read(fds[i].fd, buffer.data(), buffer.size());
-      if (n > 0) {
-        sinks[i]->append(buffer.data(), static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        fds[i].fd = -1;
-        --open;
-      }
-    }
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
-
-Output kubectl(const std::string& binary, std::vector<std::string> args,
-               const std::string& input = "") {
-  args.insert(args.begin(), binary);
-  auto result = run(args, input);
-  if (result.status == 127) {
-    throw ProvisionError("cannot run " + binary + " (is it installed and on PATH?)");
-  }
-  if (result.status != 0) {
-    throw ProvisionError("kubectl " + args[1] + " failed (exit " + std::to_string(result.status) +
-                         "): " + first_line(result.err));
-  }
-  return result;
-}
-
-nlohmann::json get(const std::string& binary, const std::string& resource, const std::string& name,
-                   const std::string& namespace_name) {
-  const auto result =
-      kubectl(binary, {"get", resource, name, "--namespace", namespace_name, "-o", "json"});
-  auto j = nlohmann::json::parse(result.out, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    throw ProvisionError("kubectl get " + resource + " " + name + " printed no JSON object");
-  }
-  return j;
-}
+constexpr const char* kOwnerLabel = "daap.io/database-id";
+constexpr const char* kClusters = "clusters.postgresql.cnpg.io";
+constexpr const char* kPoolers = "poolers.postgresql.cnpg.io";
 
 nlohmann::json labels(const schema::DatabaseRecord& record) {
-  return {{"app.kubernetes.io/managed-by", "daap-worker"}, {"daap.io/database-id", record.id}};
+  return {{"app.kubernetes.io/managed-by", "daap-worker"}, {kOwnerLabel, record.id}};
+}
+
+// Names come from the record, which other services write too: checked before any use.
+void validate_names(const schema::DatabaseRecord& record) {
+  schema::validate_name(record.name);
+  schema::validate_namespace(record.namespace_name);
+  schema::validate_name(record.cluster_name);
+  schema::validate_name(record.pooler_name);
+  // CloudNativePG names a Cluster's and a Pooler's ServiceAccount, Role and RoleBinding after
+  // the object: the two must not share a name.
+  if (record.cluster_name == record.pooler_name) {
+    throw schema::InvalidInput("pooler_name",
+                               "must differ from cluster_name '" + record.cluster_name + "'");
+  }
+}
+
+// The Cluster and Pooler of this record as the API server has them, plus any Cluster named
+// like its Pooler or Pooler named like its Cluster (they would share the operator-made
+// ServiceAccount, Role and RoleBinding). Missing ones are left out.
+std::vector<nlohmann::json> existing_objects(const Kubectl& kubectl,
+                                             const schema::DatabaseRecord& record) {
+  const auto result =
+      kubectl.run({"get", "--namespace", record.namespace_name, "--ignore-not-found", "-o", "json",
+                   std::string(kClusters) + "/" + record.cluster_name,
+                   std::string(kPoolers) + "/" + record.pooler_name,
+                   std::string(kClusters) + "/" + record.pooler_name,
+                   std::string(kPoolers) + "/" + record.cluster_name});
+  // Nothing found prints nothing; several names asked for print a List.
+  if (result.out.find_first_not_of(" \t\r\n") == std::string::npos) return {};
+  const auto j = nlohmann::json::parse(result.out, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw ProvisionError("kubectl get of the record's Cluster and Pooler printed no JSON object");
+  }
+  if (j.value("kind", "") != "List") return {j};
+  const auto items = j.value("items", nlohmann::json::array());
+  return {items.begin(), items.end()};
+}
+
+std::string owner_label_of(const nlohmann::json& object) {
+  const auto labels =
+      object.value("metadata", nlohmann::json::object()).value("labels", nlohmann::json::object());
+  const auto it = labels.find(kOwnerLabel);
+  return it != labels.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// Throws OwnershipConflict unless every existing Cluster or Pooler of this record carries its
+// label (and, when `creating`, unless no other object would share their names' accounts).
+void require_own_objects(const Kubectl& kubectl, const schema::DatabaseRecord& record,
+                         bool creating) {
+  for (const auto& object : existing_objects(kubectl, record)) {
+    const auto kind = object.value("kind", "");
+    const auto name = object.value("metadata", nlohmann::json::object()).value("name", "");
+    const auto where = kind + " " + record.namespace_name + "/" + name;
+    const bool ours_by_name = (kind == "Cluster" && name == record.cluster_name) ||
+                              (kind == "Pooler" && name == record.pooler_name);
+    if (ours_by_name) {
+      const auto owner = owner_label_of(object);
+      if (owner == record.id) continue;
+      throw OwnershipConflict(
+          where + " exists " +
+          (owner.empty() ? "without the label " + std::string(kOwnerLabel)
+                         : "labelled " + std::string(kOwnerLabel) + "=" + owner) +
+          ", not " + kOwnerLabel + "=" + record.id +
+          ": it is not this record's, so nothing was applied or deleted; if it is a leftover, "
+          "delete it, then retry the job");
+    }
+    if (creating) {
+      throw OwnershipConflict(
+          where + " exists: this record's " + (kind == "Cluster" ? "Pooler" : "Cluster") +
+          " of the same name would share its ServiceAccount, Role and RoleBinding, so nothing "
+          "was applied; give the record another " +
+          (kind == "Cluster" ? "pooler_name" : "cluster_name"));
+    }
+  }
 }
 
 }  // namespace
 
 nlohmann::json render_manifests(const schema::DatabaseRecord& record,
                                 const CnpgProvisionerConfig& config) {
-  schema::validate_name(record.name);
-  schema::validate_namespace(record.namespace_name);
-  schema::validate_name(record.cluster_name);
-  schema::validate_name(record.pooler_name);
+  validate_names(record);
   nlohmann::json cluster = {
       {"apiVersion", kApiVersion},
       {"kind", "Cluster"},
@@ -171,21 +180,20 @@ nlohmann::json render_manifests(const schema::DatabaseRecord& record,
 CnpgProvisioner::CnpgProvisioner(CnpgProvisionerConfig config) : config_(std::move(config)) {}
 
 ProvisionResult CnpgProvisioner::provision(const schema::DatabaseRecord& record,
-                                              Interrupt& /*interrupt*/) {
+                                           Interrupt& interrupt) {
   const auto manifests = render_manifests(record, config_);
-  kubectl(
-      config_.kubectl,
+  const Kubectl kubectl(config_, interrupt);
+  require_own_objects(kubectl, record, true);
+  kubectl.run(
       {"apply", "--server-side", "--force-conflicts", "--field-manager", kFieldManager, "-f", "-"},
       manifests.dump());
-  const auto cluster = get(config_.kubectl, "clusters.postgresql.cnpg.io", record.cluster_name,
-                           record.namespace_name);
+  const auto cluster = kubectl.get(kClusters, record.cluster_name, record.namespace_name);
   const auto status = cluster.value("status", nlohmann::json::object());
   if (status.value("phase", "") != kHealthy ||
       status.value("readyInstances", 0) < config_.instances) {
     return std::nullopt;
   }
-  const auto pooler =
-      get(config_.kubectl, "poolers.postgresql.cnpg.io", record.pooler_name, record.namespace_name);
+  const auto pooler = kubectl.get(kPoolers, record.pooler_name, record.namespace_name);
   if (pooler.value("status", nlohmann::json::object()).value("instances", 0) < 1) {
     return std::nullopt;
   }
@@ -193,14 +201,13 @@ ProvisionResult CnpgProvisioner::provision(const schema::DatabaseRecord& record,
                                    record.cluster_name + "-app"};
 }
 
-void CnpgProvisioner::deprovision(const schema::DatabaseRecord& record,
-                                       Interrupt& /*interrupt*/) {
-  schema::validate_name(record.cluster_name);
-  schema::validate_name(record.pooler_name);
-  schema::validate_namespace(record.namespace_name);
-  kubectl(config_.kubectl, {"delete", "--namespace", record.namespace_name, "--ignore-not-found",
-                            "poolers.postgresql.cnpg.io/" + record.pooler_name,
-                            "clusters.postgresql.cnpg.io/" + record.cluster_name});
+void CnpgProvisioner::deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) {
+  validate_names(record);
+  const Kubectl kubectl(config_, interrupt);
+  require_own_objects(kubectl, record, false);
+  kubectl.run({"delete", "--namespace", record.namespace_name, "--ignore-not-found",
+               std::string(kPoolers) + "/" + record.pooler_name,
+               std::string(kClusters) + "/" + record.cluster_name});
 }
 
 }  // namespace daap::worker::provisioners

@@ -1,36 +1,27 @@
 #include "worker/provisioners/postgres_provisioner.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <functional>
+#include <cctype>
+#include <optional>
 #include <random>
-#include <sstream>
-#include <thread>
+#include <string>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "schema/database_record.h"
+#include "schema/errors.h"
+#include "worker/provisioners/interrupt_wakeup.h"
+#include "worker/provisioners/queries.h"
+#include "worker/provisioners/secret_file.h"
 
 namespace daap::worker::provisioners {
 namespace {
 
-constexpr std::size_t kMaxIdentifier = 63;  // PostgreSQL's NAMEDATALEN - 1
-constexpr int kPasswordBytes = 16;          // 32 hex characters
-
-std::string first_line(const std::string& text) {
-  const auto end = text.find('\n');
-  return end == std::string::npos ? text : text.substr(0, end);
-}
+// "daap_" (5) + prefix (25) + "_" (1) + id (32) = 63: PostgreSQL's NAMEDATALEN - 1.
+constexpr std::size_t kNamePrefix = 25;
+constexpr int kPasswordBytes = 16;  // 32 hex characters
+// The comment on a role or database that names the record it was created for.
+constexpr const char* kMarkPrefix = "daap:database-id=";
 
 std::string random_password() {
   std::random_device rd;  // /dev/urandom on Linux
@@ -44,189 +35,258 @@ std::string random_password() {
   return out;
 }
 
-// Runs one step; pqxx errors become a ProvisionError naming the step. With `secret`, the
-// statement carried a password: the server's text is dropped, only the SQLSTATE is kept.
-template <typename F>
-auto step(const std::string& what, bool secret, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const pqxx::sql_error& e) {
-    if (secret) throw ProvisionError(what + " failed (SQLSTATE " + e.sqlstate() + ")");
-    throw ProvisionError(what + " failed: " + first_line(e.what()) + " (SQLSTATE " + e.sqlstate() +
-                         ")");
-  } catch (const pqxx::broken_connection& e) {
-    throw ProvisionError(what + ": lost the connection to the provisioning target");
-  }
+// The start of the name, for people reading a list of roles; the id makes it unique.
+std::string readable_prefix(const schema::DatabaseRecord& record) {
+  schema::validate_name(record.name);
+  auto prefix = record.name.substr(0, kNamePrefix);
+  while (prefix.back() == '-') prefix.pop_back();  // a valid name starts with a letter
+  return prefix;
 }
 
-pqxx::connection connect(const std::string& url) {
-  try {
-    return pqxx::connection(url);
-  } catch (const std::exception& e) {
-    // libpq's message names host and port, never the password.
-    throw ProvisionError("cannot connect to the provisioning target: " + first_line(e.what()));
+// The record id's 32 hex digits, lowercase.
+std::string id_hex(const schema::DatabaseRecord& record) {
+  if (!schema::is_uuid(record.id)) {
+    throw schema::InvalidInput("id", "must be a UUID, got '" + record.id + "'");
   }
+  std::string hex;
+  for (const char c : record.id) {
+    if (c != '-') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return hex;
 }
 
-std::filesystem::path secret_path(const std::string& dir, const std::string& secret_name) {
-  return std::filesystem::path(dir) / (secret_name + ".json");
+// What the target holds under a record's name: a role or a database, its owner (databases),
+// and its ownership mark (its comment).
+struct Found {
+  bool exists = false;
+  std::string owner;
+  std::optional<std::string> mark;
+};
+
+Found find_role(TargetConnection& target, const std::string& name) {
+  Found role;
+  target.run("looking up role " + name, [&] {
+    const auto rows = pqxx::nontransaction(target.conn()).exec(sql::find_role, pqxx::params{name});
+    if (rows.empty()) return;
+    role.exists = true;
+    if (!rows[0]["mark"].is_null()) role.mark = rows[0]["mark"].as<std::string>();
+  });
+  return role;
 }
 
-// The password of an existing secret for `user`, if there is a usable one.
-std::optional<std::string> existing_password(const std::filesystem::path& path,
-                                             const std::string& user) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  const auto j = nlohmann::json::parse(in, nullptr, false);
-  if (!j.is_object() || j.value("user", "") != user) return std::nullopt;
-  const auto it = j.find("password");
-  if (it == j.end() || !it->is_string() || it->get<std::string>().empty()) return std::nullopt;
-  return it->get<std::string>();
+Found find_database(TargetConnection& target, const std::string& name) {
+  Found db;
+  target.run("looking up database " + name, [&] {
+    const auto rows =
+        pqxx::nontransaction(target.conn()).exec(sql::find_database, pqxx::params{name});
+    if (rows.empty()) return;
+    db.exists = true;
+    db.owner = rows[0]["owner"].as<std::string>();
+    if (!rows[0]["mark"].is_null()) db.mark = rows[0]["mark"].as<std::string>();
+  });
+  return db;
 }
 
-void write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw ProvisionError(std::string("cannot write a secret: ") + std::strerror(errno));
-    done += static_cast<std::size_t>(n);
-  }
+// Closes the target's own databases to PUBLIC, so tenants connect to nothing but their own
+// database: CONNECT on them is PUBLIC's by default. This role keeps it (granted first, in the
+// same transaction) so that it can still connect when it is not a superuser.
+void close_server_databases(TargetConnection& target) {
+  bool open = false;  // looked at without a lock first: once closed, they stay closed
+  target.run("looking up who may connect to the target's own databases", [&] {
+    open = !pqxx::nontransaction(target.conn()).exec(sql::open_server_databases).empty();
+  });
+  if (!open) return;
+  target.run("closing the target's own databases to PUBLIC", [&] {
+    pqxx::work tx(target.conn());
+    tx.exec(sql::lock_server_databases);
+    for (const auto& row : tx.exec(sql::open_server_databases)) {  // again, under the lock
+      const auto db = row["datname"].as<std::string>();
+      if (!row["can_close"].as<bool>()) {
+        throw ProvisionError(
+            "PUBLIC may connect to database " + db +
+            " on the provisioning target, so every tenant could, and the provisioning role can "
+            "neither change that nor is it a superuser: as the database's owner, run REVOKE "
+            "CONNECT ON DATABASE " +
+            db + " FROM PUBLIC; GRANT CONNECT ON DATABASE " + db +
+            " TO <the role of PROVISION_DATABASE_URL>");
+      }
+      tx.exec("GRANT CONNECT ON DATABASE " + tx.quote_name(db) + " TO CURRENT_USER");
+      tx.exec("REVOKE CONNECT ON DATABASE " + tx.quote_name(db) + " FROM PUBLIC");
+    }
+    tx.commit();
+  });
 }
 
-// Temp file (0600) in the same directory, fsync, rename, fsync the directory.
-void write_secret_atomically(const std::filesystem::path& path, const std::string& content) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) {
-    throw ProvisionError("cannot create the secrets directory " + path.parent_path().string() +
-                         ": " + ec.message());
-  }
-  std::string tmp = path.string() + ".tmp.XXXXXX";
-  const int fd = ::mkstemp(tmp.data());  // mode 0600
-  if (fd < 0) {
-    throw ProvisionError("cannot create a secret in " + path.parent_path().string() + ": " +
-                         std::strerror(errno));
-  }
-  try {
-    ::fchmod(fd, S_IRUSR | S_IWUSR);
-    write_all(fd, content);
-    if (::fsync(fd) != 0) throw ProvisionError("cannot fsync a secret");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw ProvisionError("cannot write the secret " + path.string() + ": " + why);
-  }
-  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+bool is_superuser(TargetConnection& target) {
+  bool superuser = false;
+  target.run("looking up the provisioning role", [&] {
+    superuser = pqxx::nontransaction(target.conn())
+                    .exec(sql::current_role_is_superuser)
+                    .one_field()
+                    .as<bool>();
+  });
+  return superuser;
 }
 
-std::uint32_t fnv1a(const std::string& text) {
-  std::uint32_t h = 2166136261U;
-  for (const char c : text) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619U;
-  }
-  return h;
+// A mark (a comment: the owner of a database can write anything there) fit for an error text.
+std::string describe_mark(const std::optional<std::string>& mark) {
+  if (!mark) return "no comment";
+  std::string shown;
+  for (const char c : mark->substr(0, 100)) shown += c >= 0x20 && c < 0x7f ? c : '?';
+  return "comment '" + shown + "'" + (mark->size() > 100 ? " (cut)" : "");
 }
 
-bool exists(pqxx::nontransaction& tx, const char* sql, const std::string& name) {
-  return !tx.exec(sql, pqxx::params{name}).empty();
+// A role is this record's only if it carries its mark: only a role with CREATEROLE can change
+// a role's comment, and the role's CREATE and COMMENT commit together.
+void require_own_role(const Found& role, const std::string& name, const std::string& mark) {
+  if (!role.exists || role.mark == mark) return;
+  throw OwnershipConflict("role " + name + " exists on the provisioning target with " +
+                          describe_mark(role.mark) + ", not this record's mark '" + mark +
+                          "': it is not this record's, so it was left untouched; if it is a "
+                          "leftover, drop it there, then retry the job");
+}
+
+// A database is this record's only if its owner is the record's (marked) role, and its
+// comment, which that owner can change, does not name another record.
+void require_own_database(const Found& db, const std::string& name, const std::string& mark) {
+  if (!db.exists) return;
+  if (db.owner != name) {
+    throw OwnershipConflict("database " + name + " exists on the provisioning target owned by " +
+                            db.owner + " (" + describe_mark(db.mark) +
+                            "), not by this record's role: it is not this record's, so it was "
+                            "left untouched; if it is a leftover, drop it there, then retry the "
+                            "job");
+  }
+  if (db.mark && db.mark->rfind(kMarkPrefix, 0) == 0 && *db.mark != mark) {
+    throw OwnershipConflict("database " + name + " on the provisioning target has " +
+                            describe_mark(db.mark) + ", another record's mark, not '" + mark +
+                            "': it was left untouched; set its comment to this record's mark "
+                            "if it is this record's, then retry the job");
+  }
 }
 
 }  // namespace
 
-std::string role_name_for(const std::string& record_name) {
-  schema::validate_name(record_name);
-  std::string name = "daap_" + record_name;
+std::string role_name_for(const schema::DatabaseRecord& record) {
+  std::string name = "daap_" + readable_prefix(record) + "_" + id_hex(record);
   for (char& c : name) {
     if (c == '-') c = '_';
   }
-  if (name.size() <= kMaxIdentifier) return name;
-  char suffix[10];
-  std::snprintf(suffix, sizeof suffix, "_%08x", fnv1a(record_name));
-  return name.substr(0, kMaxIdentifier - 9) + suffix;
+  return name;
 }
 
-std::string secret_name_for(const std::string& record_name) {
-  schema::validate_name(record_name);
-  return "daap-" + record_name;
+std::string secret_name_for(const schema::DatabaseRecord& record) {
+  return "daap-" + readable_prefix(record) + "-" + id_hex(record);
+}
+
+std::string ownership_mark(const schema::DatabaseRecord& record) {
+  const auto hex = id_hex(record);  // validates; the mark holds the canonical lowercase form
+  return kMarkPrefix + hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
 PostgresProvisioner::PostgresProvisioner(PostgresProvisionerConfig config)
-    : config_(std::move(config)) {}
+    : config_(std::move(config)) {
+  check_secrets_dir(config_.secrets_dir);
+}
+
+TargetSettings PostgresProvisioner::target() const {
+  return {config_.target_url, config_.connect_timeout, config_.statement_timeout};
+}
+
+void PostgresProvisioner::test_pause(Interrupt& interrupt) const {
+  if (config_.test_delay.count() > 0) InterruptWakeup(interrupt).wait_for(config_.test_delay);
+}
 
 ProvisionResult PostgresProvisioner::provision(const schema::DatabaseRecord& record,
-                                              Interrupt& /*interrupt*/) {
-  const std::string name = role_name_for(record.name);  // validates before any SQL
-  const std::string secret_name = secret_name_for(record.name);
+                                               Interrupt& interrupt) {
+  const std::string name = role_name_for(record);  // validates before any SQL
+  const std::string mark = ownership_mark(record);
+  const std::string secret_name = secret_name_for(record);
   const auto path = secret_path(config_.secrets_dir, secret_name);
 
-  auto conn = connect(config_.target_url);
-  pqxx::nontransaction tx(conn);
-  const std::string host = conn.hostname() != nullptr ? conn.hostname() : "localhost";
-  const int port = conn.port() != nullptr ? std::atoi(conn.port()) : 5432;
+  TargetConnection target(this->target(), interrupt);
+  const auto exec = [&](const std::string& sql) { pqxx::nontransaction(target.conn()).exec(sql); };
+  const auto quoted = target.conn().quote_name(name);
+  close_server_databases(target);
+  // Nothing is adopted or changed before both are known to be this record's (or absent).
+  const auto role = find_role(target, name);
+  require_own_role(role, name, mark);
+  const auto db = find_database(target, name);
+  require_own_database(db, name, mark);
 
   // The secret is written before the role gets its password, and an existing one is reused:
   // a crash between the two leaves a secret the next attempt makes true.
-  const auto password = existing_password(path, name).value_or(random_password());
-  const nlohmann::json secret = {
-      {"host", host}, {"port", port}, {"dbname", name}, {"user", name}, {"password", password}};
-  write_secret_atomically(path, secret.dump(2) + "\n");
+  const auto password = read_secret_password(path, name).value_or(random_password());
+  const nlohmann::json secret = {{"host", target.host()},
+                                 {"port", target.port()},
+                                 {"dbname", name},
+                                 {"user", name},
+                                 {"password", password}};
+  write_secret(path, secret.dump(2) + "\n");
 
-  const bool role_exists = step("looking up role " + name, false, [&] {
-    return exists(tx, "SELECT 1 FROM pg_roles WHERE rolname = $1", name);
-  });
-  // A password cannot be a bind parameter here: quoted, and never in an error text.
-  step((role_exists ? "setting the password of role " : "creating role ") + name, true, [&] {
-    tx.exec((role_exists ? "ALTER ROLE " : "CREATE ROLE ") + tx.quote_name(name) +
-            " WITH LOGIN PASSWORD " + tx.quote(password));
-  });
-  if (config_.test_delay.count() > 0) std::this_thread::sleep_for(config_.test_delay);
-  const bool db_exists = step("looking up database " + name, false, [&] {
-    return exists(tx, "SELECT 1 FROM pg_database WHERE datname = $1", name);
-  });
-  if (!db_exists) {
-    step("creating database " + name, false, [&] {
-      tx.exec("CREATE DATABASE " + tx.quote_name(name) + " OWNER " + tx.quote_name(name));
-    });
+  // Only a SCRAM-SHA-256 verifier computed here reaches the server, so the password is in no
+  // server log line (log_statement, or the STATEMENT line of a failing CREATE ROLE). The
+  // verifier cannot log in; it stays out of error texts all the same (Secrecy::credential).
+  const auto verifier = target.conn().encrypt_password(name, password, "scram-sha-256");
+  const auto set_password = " WITH LOGIN PASSWORD " + target.conn().quote(verifier);
+  if (role.exists) {
+    target.run(
+        "setting the password of role " + name,
+        [&] { exec("ALTER ROLE " + quoted + set_password); }, Secrecy::credential);
+  } else {
+    // Created and marked in one transaction: a role with this name but no mark is never ours.
+    // A provisioning role that is not a superuser must be a member of the tenant's role to
+    // create, mark and drop the database it owns.
+    const bool superuser = is_superuser(target);
+    target.run(
+        "creating role " + name,
+        [&] {
+          pqxx::work tx(target.conn());
+          tx.exec("CREATE ROLE " + quoted + set_password);
+          tx.exec("COMMENT ON ROLE " + quoted + " IS " + tx.quote(mark));
+          if (!superuser) tx.exec("GRANT " + quoted + " TO CURRENT_USER");
+          tx.commit();
+        },
+        Secrecy::credential);
   }
-  step("revoking public access to database " + name, false, [&] {
-    tx.exec("REVOKE CONNECT, TEMPORARY ON DATABASE " + tx.quote_name(name) + " FROM PUBLIC");
-  });
-  return schema::ConnectionDetails{host, port, secret_name};
+  test_pause(interrupt);
+  if (!db.exists) {
+    target.run("creating database " + name,
+               [&] { exec("CREATE DATABASE " + quoted + " OWNER " + quoted); });
+  }
+  target.run("marking database " + name,
+             [&] { exec("COMMENT ON DATABASE " + quoted + " IS " + target.conn().quote(mark)); });
+  target.run("revoking public access to database " + name,
+             [&] { exec("REVOKE CONNECT, TEMPORARY ON DATABASE " + quoted + " FROM PUBLIC"); });
+  return schema::ConnectionDetails{target.host(), target.port(), secret_name};
 }
 
-void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record,
-                                       Interrupt& /*interrupt*/) {
-  const std::string name = role_name_for(record.name);
-  const auto path = secret_path(config_.secrets_dir, secret_name_for(record.name));
+void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) {
+  const std::string name = role_name_for(record);
+  const std::string mark = ownership_mark(record);
+  const auto path = secret_path(config_.secrets_dir, secret_name_for(record));
 
-  auto conn = connect(config_.target_url);
-  pqxx::nontransaction tx(conn);
-  if (config_.test_delay.count() > 0) std::this_thread::sleep_for(config_.test_delay);
-  step("ending sessions of database " + name, false, [&] {
-    tx.exec(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = $1 AND pid <> pg_backend_pid()",
-        pqxx::params{name});
-  });
-  step("dropping database " + name, false,
-       [&] { tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)"); });
-  step("dropping role " + name, false,
-       [&] { tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(name)); });
-  std::error_code ec;
-  std::filesystem::remove(path, ec);
-  if (ec) throw ProvisionError("cannot remove the secret " + path.string() + ": " + ec.message());
+  TargetConnection target(this->target(), interrupt);
+  const auto exec = [&](const std::string& sql) { pqxx::nontransaction(target.conn()).exec(sql); };
+  const auto quoted = target.conn().quote_name(name);
+  // Nothing is dropped unless both are this record's (or absent).
+  const auto role = find_role(target, name);
+  require_own_role(role, name, mark);
+  const auto db = find_database(target, name);
+  require_own_database(db, name, mark);
+  test_pause(interrupt);
+  if (db.exists) {
+    target.run("dropping database " + name,
+               [&] { exec("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)"); });
+  }
+  if (role.exists) {
+    target.run("ending sessions of role " + name, [&] {
+      pqxx::nontransaction(target.conn()).exec(sql::end_role_sessions, pqxx::params{name});
+    });
+    target.run("dropping role " + name, [&] { exec("DROP ROLE IF EXISTS " + quoted); });
+  }
+  remove_secret(path);
 }
 
 }  // namespace daap::worker::provisioners

@@ -21,10 +21,12 @@ std::chrono::milliseconds test_delay() {
 
 std::shared_ptr<Provisioner> make(const WorkerConfig& config) {
   if (config.provisioner == "cnpg")
-    return std::make_shared<CnpgProvisioner>(CnpgProvisionerConfig{
-        config.kubectl, config.cnpg_instances, config.cnpg_storage_size, config.cnpg_image});
-  return std::make_shared<PostgresProvisioner>(
-      PostgresProvisionerConfig{config.provision_database_url, config.secrets_dir, test_delay()});
+    return std::make_shared<CnpgProvisioner>(
+        CnpgProvisionerConfig{config.kubectl, config.cnpg_instances, config.cnpg_storage_size,
+                              config.cnpg_image, config.kubectl_request_timeout});
+  return std::make_shared<PostgresProvisioner>(PostgresProvisionerConfig{
+      config.provision_database_url, config.secrets_dir, config.provision_connect_timeout,
+      config.provision_statement_timeout, test_delay()});
 }
 
 }  // namespace daap::worker::provisioners

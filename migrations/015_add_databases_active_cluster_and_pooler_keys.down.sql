@@ -1,0 +1,2 @@
+DROP INDEX daap.databases_active_pooler_name_key;
+DROP INDEX daap.databases_active_cluster_name_key;
