@@ -24,12 +24,25 @@ struct LeaseArrays {
   std::vector<std::string> workers;
   std::vector<int> attempts;
 };
-LeaseArrays to_arrays(const std::vector<JobLease>& leases) {
+// Positions of `leases` by ascending job id. Every statement that touches several held jobs
+// visits them in this order (a nested loop over the arrays, by primary key), so that two of
+// them at once (a heartbeat and a grouped completion) take their row locks in the same order
+// and cannot deadlock.
+std::vector<std::size_t> by_id(const std::vector<JobLease>& leases) {
+  std::vector<std::size_t> order(leases.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return leases[a].id < leases[b].id; });
+  return order;
+}
+
+LeaseArrays to_arrays(const std::vector<JobLease>& leases,
+                      const std::vector<std::size_t>& order) {
   LeaseArrays a;
-  for (const auto& l : leases) {
-    a.ids.push_back(l.id);
-    a.workers.push_back(l.worker_id);
-    a.attempts.push_back(l.attempt);
+  for (const auto i : order) {
+    a.ids.push_back(leases[i].id);
+    a.workers.push_back(leases[i].worker_id);
+    a.attempts.push_back(leases[i].attempt);
   }
   return a;
 }
@@ -126,8 +139,10 @@ std::vector<JobId> complete_many(pqxx::transaction_base& tx, const std::vector<J
   }
   if (leases.empty()) return {};
   prefer_index_plans(tx);
-  auto a = to_arrays(leases);
-  nlohmann::json all = results;
+  const auto order = by_id(leases);
+  auto a = to_arrays(leases, order);
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto i : order) all.push_back(results[i]);
   std::vector<JobId> ids;
   for (const auto& row :
        tx.exec(sql::complete_jobs, pqxx::params{a.ids, a.workers, a.attempts, json_text(all)})) {
@@ -166,7 +181,7 @@ bool snooze(pqxx::transaction_base& tx, const JobLease& lease, std::chrono::mill
 int release(pqxx::transaction_base& tx, const std::vector<JobLease>& leases) {
   if (leases.empty()) return 0;
   prefer_index_plans(tx);
-  auto a = to_arrays(leases);
+  auto a = to_arrays(leases, by_id(leases));
   return static_cast<int>(
       tx.exec(sql::release_jobs, pqxx::params{a.ids, a.workers, a.attempts}).size());
 }
@@ -176,7 +191,7 @@ HeartbeatResult heartbeat(pqxx::transaction_base& tx, const std::vector<JobLease
   HeartbeatResult out;
   if (leases.empty()) return out;
   prefer_index_plans(tx);
-  auto a = to_arrays(leases);
+  auto a = to_arrays(leases, by_id(leases));
   std::unordered_set<JobId> held;
   for (const auto& row :
        tx.exec(sql::heartbeat_jobs, pqxx::params{a.ids, a.workers, a.attempts, lease.count()})) {

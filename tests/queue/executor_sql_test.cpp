@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 #include <vector>
+#include <thread>
+#include <atomic>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -399,6 +401,37 @@ TEST(RetryDelay, IsJittered) {
   std::set<long long> seen;
   for (int i = 0; i < 20; ++i) seen.insert(retry_delay(5).count());
   EXPECT_GT(seen.size(), 1u);
+}
+
+TEST_F(ExecutorTest, BatchStatementsOnTheSameJobsTakeTheirLocksInOneOrderAndNeverDeadlock) {
+  // A heartbeat and a grouped completion of the same held jobs, at the same moment, handed
+  // their leases in opposite orders: both lock the rows by ascending id.
+  for (int i = 0; i < 400; ++i) add();
+  auto leases = [&] {
+    std::vector<JobLease> out;
+    for (const auto& job : claim(conn, "w1", kDefault, 400, kLease)) out.push_back(job.lease());
+    return out;
+  }();
+  ASSERT_EQ(leases.size(), 400U);
+  auto reversed = leases;
+  std::reverse(reversed.begin(), reversed.end());
+  std::atomic<int> deadlocks{0};
+  const auto renew = [&](const std::vector<JobLease>& mine) {
+    pqxx::connection own(db.url());
+    for (int round = 0; round < 30; ++round) {
+      try {
+        pqxx::work tx(own);
+        heartbeat(tx, mine, kLease);
+        tx.commit();
+      } catch (const pqxx::deadlock_detected&) {
+        ++deadlocks;
+      }
+    }
+  };
+  std::thread a(renew, leases), b(renew, reversed);
+  a.join();
+  b.join();
+  EXPECT_EQ(deadlocks.load(), 0);
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ bool sleep_for(std::stop_token stop, std::chrono::milliseconds d) {
 bool is_connection_error(const std::exception& e) {
   return dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr ||
          dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr ||
+         dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr ||
          dynamic_cast<const PoolTimeout*>(&e) != nullptr;
 }
 

@@ -28,8 +28,9 @@ struct RetryLimits {
 // Sleeps for `d` unless `stop` is requested first; false when stopped.
 bool sleep_for(std::stop_token stop, std::chrono::milliseconds d);
 
-// Whether `e` means the database could not be reached or the outcome is unknown (a lost
-// connection, a commit in doubt, a pool timeout): trying again later may work.
+// Whether `e` means the database could not be reached, the outcome is unknown, or the server
+// rolled the transaction back for a reason of the moment (a lost connection, a commit in doubt,
+// a pool timeout, a deadlock or serialization failure): trying again later may work.
 bool is_connection_error(const std::exception& e);
 
 // The exception's message on one line, any URL password redacted, as valid UTF-8 (it is stored
