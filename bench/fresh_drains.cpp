@@ -155,7 +155,8 @@ void measure_update_drain(const FreshContext& context, const PeerRates& peer) {
     std::cout << "; no Graphile Worker noop drain of N=" << n
               << " in this run to compare with (add it to --sizes)";
   }
-  std::cout << " | each job changes one record's owner_team and purpose in its own transaction; "
+  std::cout << " | each job changes one record's owner_team and purpose in the job's transaction"
+               " (the worker groups such jobs, up to 50 per commit); "
             << our_setup(options) << " | " << fresh_setup(context) << " | "
             << context.conditions.text(load_before) << "\n";
 }
