@@ -230,6 +230,7 @@ TEST(ReadmeOutages, ReconnectsBackOffFrom100msDoublingTo5sJittered) {
   const auto in_window = std::count_if(accepted.begin(), accepted.end(), [&](auto t) {
     return t >= first + seconds(6) && t < first + seconds(16);
   });
+  ::testing::Test::RecordProperty("attempts_from_6s_to_16s", static_cast<int>(in_window));
   EXPECT_GE(in_window, 1) << "it stopped trying";
   EXPECT_LE(in_window, 5) << accepted.size() << " connection attempts in all";
 
@@ -445,6 +446,7 @@ TEST(ReadmeConnections, AReplicaUnderLoadStaysWithinDbMaxConnsPlusOne) {
       },
       seconds(180));
   ASSERT_TRUE(done) << w.worker.output();
+  ::testing::Test::RecordProperty("most_connections", static_cast<int>(most));
   EXPECT_LE(most, 9 + 1);
   EXPECT_GE(most, 4 + 1) << "the executors' connections and LISTEN's were seen";
   stop(w.worker);

@@ -53,6 +53,9 @@ struct Setting {
   std::function<std::string(const WorkerConfig&)> shown;
 };
 
+// Failure messages name the setting, not the struct's bytes.
+void PrintTo(const Setting& s, std::ostream* os) { *os << s.env; }
+
 const std::string kUrl = "postgres://daap@localhost/daap";
 
 std::vector<Setting> readme_settings() {
