@@ -33,8 +33,8 @@ TEST(DaapctlReadmeHelp, HelpOnEveryCommandExitsZeroListingItsFlags) {
       {{"stats"}, {"--output"}},
       {{"workers"}, {"--output"}},
       {{"databases", "list"},
-       {"--owner-team", "--status", "--namespace", "--name-contains", "--include-deleted",
-        "--sort", "--limit", "--cursor", "--output"}},
+       {"--owner-team", "--status", "--namespace", "--name-contains", "--include-deleted", "--sort",
+        "--limit", "--cursor", "--output"}},
       {{"databases", "show"}, {"--output"}},
       {{"databases", "retry"}, {}},
   };
@@ -50,7 +50,8 @@ TEST(DaapctlReadmeHelp, HelpOnEveryCommandExitsZeroListingItsFlags) {
   }
   const auto top = daapctl_without_database({"--help"});
   EXPECT_EQ(top.status, 0);
-  for (const std::string command : {"migrate", "enqueue", "jobs", "stats", "workers", "databases"}) {
+  for (const std::string command :
+       {"migrate", "enqueue", "jobs", "stats", "workers", "databases"}) {
     EXPECT_THAT(top.out, HasSubstr(command));
   }
 }
@@ -96,8 +97,9 @@ using DaapctlReadmeRetry = DaapctlTest;
 TEST_F(DaapctlReadmeRetry, RetryIsRefusedWhileAnotherUnfinishedJobHoldsTheUniqueKey) {
   const auto failed = insert_job({.state = "failed"});
   exec("UPDATE daap.jobs SET unique_key = 'update:billing' WHERE id = $1", pqxx::params{failed});
-  const auto holder = value<std::int64_t>("SELECT daap.enqueue('noop', '{}', unique_key => "
-                                          "'update:billing')");
+  const auto holder = value<std::int64_t>(
+      "SELECT daap.enqueue('noop', '{}', unique_key => "
+      "'update:billing')");
   auto r = daapctl({"jobs", "retry", std::to_string(failed)});
   EXPECT_EQ(r.status, 1) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr("job " + std::to_string(holder))) << r.err;
@@ -105,9 +107,10 @@ TEST_F(DaapctlReadmeRetry, RetryIsRefusedWhileAnotherUnfinishedJobHoldsTheUnique
   EXPECT_EQ(state_of(failed), "failed");
 
   // Once the holder has finished, the key is free and the retry goes through.
-  exec("UPDATE daap.jobs SET state = 'succeeded', attempt = 1, started_at = now(), "
-       "finished_at = now() WHERE id = $1",
-       pqxx::params{holder});
+  exec(
+      "UPDATE daap.jobs SET state = 'succeeded', attempt = 1, started_at = now(), "
+      "finished_at = now() WHERE id = $1",
+      pqxx::params{holder});
   r = daapctl({"jobs", "retry", std::to_string(failed)});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_EQ(state_of(failed), "available");

@@ -18,8 +18,8 @@
 #include <sstream>
 #include <thread>
 
-#include <httplib.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/process/worker_process.h"
@@ -78,8 +78,8 @@ TEST(ReadmeLeases, AJobRunningThreeLeasesLongKeepsItsLeaseAndRunsOnce) {
       [&] { return query_int(db.url(), "SELECT count(*) FROM daap.leaders") == 1; }, seconds(30)))
       << workers[0]->output();
   insert_jobs(db.url(), "test.record", 1, R"({"sleep_ms": 6000})");
-  ASSERT_TRUE(eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 1; },
-                         seconds(60)))
+  ASSERT_TRUE(
+      eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 1; }, seconds(60)))
       << workers[0]->output() << workers[1]->output();
   EXPECT_EQ(count_where(db.url(), "attempt = 1 AND errors = '[]'::jsonb"), 1)
       << workers[0]->output() << workers[1]->output();
@@ -113,16 +113,19 @@ TEST(ReadmeRetention, TheLeaderPrunesFinishedJobsAtTheConfiguredAges) {
   ASSERT_TRUE(eventually([&] { return count_where(db.url(), "true") == 3; }, seconds(60)))
       << worker.output();
   // One more full pass after the pruning: what is younger than its retention stays.
-  const auto renewed = query_int(db.url(), "SELECT (extract(epoch FROM expires_at) * 1000)::bigint "
-                                           "FROM daap.leaders");
+  const auto renewed = query_int(db.url(),
+                                 "SELECT (extract(epoch FROM expires_at) * 1000)::bigint "
+                                 "FROM daap.leaders");
   ASSERT_TRUE(eventually(
       [&] {
-        return query_int(db.url(), "SELECT (extract(epoch FROM expires_at) * 1000)::bigint "
-                                   "FROM daap.leaders") > renewed;
+        return query_int(db.url(),
+                         "SELECT (extract(epoch FROM expires_at) * 1000)::bigint "
+                         "FROM daap.leaders") > renewed;
       },
       seconds(30)));
-  EXPECT_EQ(count_where(db.url(), "payload->>'tag' IN ('succeeded-30m', 'failed-3h', "
-                                  "'cancelled-3h')"),
+  EXPECT_EQ(count_where(db.url(),
+                        "payload->>'tag' IN ('succeeded-30m', 'failed-3h', "
+                        "'cancelled-3h')"),
             3);
   stop(worker);
 }
@@ -137,12 +140,12 @@ TEST(ReadmeShutdown, AfterASecondSignalTheRunningJobIsRescuedByAnotherReplica) {
   env["SHUTDOWN_TIMEOUT"] = "1h";
   insert_jobs(db.url(), "test.record", 1, R"({"sleep_ms": 4000})");
   WorkerProcess first({"--worker-id", "first"}, env);
-  ASSERT_TRUE(eventually([&] { return count_where(db.url(), "state = 'running'") == 1; },
-                         seconds(30)))
+  ASSERT_TRUE(
+      eventually([&] { return count_where(db.url(), "state = 'running'") == 1; }, seconds(30)))
       << first.output();
   first.signal(SIGTERM);
-  ASSERT_TRUE(eventually([&] { return first.output().find("draining") != std::string::npos; },
-                         seconds(10)))
+  ASSERT_TRUE(
+      eventually([&] { return first.output().find("draining") != std::string::npos; }, seconds(10)))
       << first.output();
   first.signal(SIGINT);
   ASSERT_EQ(first.wait_exit(seconds(30)), 1) << first.output();
@@ -150,8 +153,8 @@ TEST(ReadmeShutdown, AfterASecondSignalTheRunningJobIsRescuedByAnotherReplica) {
       << "not released: its lease has to expire";
 
   WorkerProcess second({"--worker-id", "second"}, env);
-  ASSERT_TRUE(eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 1; },
-                         seconds(60)))
+  ASSERT_TRUE(
+      eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 1; }, seconds(60)))
       << second.output();
   EXPECT_EQ(count_where(db.url(), "locked_by = 'second' AND attempt = 2"), 1);
   EXPECT_EQ(query_int(db.url(), "SELECT count(*) FROM test_effects"), 1);
@@ -286,6 +289,44 @@ TEST(ReadmeHttp, ReadyzIs503AndCountUpZeroWhileTheDatabaseIsUnreachable) {
   stop(w.worker);
 }
 
+// README, Draining: SIGTERM makes a worker fail /readyz ("shutting down") while it lets running
+// jobs finish; daap_jobs_running counts the job executing meanwhile.
+TEST(ReadmeHttp, ADrainingWorkerFailsReadyzWhileItsJobRuns) {
+  FreshDatabase db;
+  create_effects_table(db.url());
+  insert_jobs(db.url(), "test.record", 1, R"({"sleep_ms": 3600000})");
+  auto env = worker_env(db.url());
+  env["SHUTDOWN_TIMEOUT"] = "1h";
+  HttpWorker w({}, env);
+  ASSERT_TRUE(
+      eventually([&] { return count_where(db.url(), "state = 'running'") == 1; }, seconds(30)))
+      << w.worker.output();
+  std::string body;
+  EXPECT_TRUE(eventually(
+      [&] {
+        body = w.get("/metrics");
+        return metric(body, "daap_jobs_running") == 1.0;
+      },
+      seconds(30)))
+      << body;
+  int status = 0;
+  body = w.get("/readyz", &status);
+  EXPECT_EQ(status, 200) << body;
+
+  w.worker.signal(SIGTERM);
+  EXPECT_TRUE(eventually(
+      [&] {
+        body = w.get("/readyz", &status);
+        return status == 503;
+      },
+      seconds(30)))
+      << body << w.worker.output();
+  EXPECT_NE(body.find("shutting down"), std::string::npos) << body;
+  EXPECT_EQ(metric(w.get("/metrics"), "daap_jobs_running"), 1.0);
+  w.worker.signal(SIGINT);
+  EXPECT_EQ(w.worker.wait_exit(seconds(30)), 1) << w.worker.output();
+}
+
 // daap_claim_batch_size: "jobs per non-empty claim". Every job claimed once: the histogram's
 // sum is the number of jobs, its count the claims that took any, and idle polls add nothing.
 TEST(ReadmeHttp, ClaimBatchSizeCountsNonEmptyClaimsAndTheirJobs) {
@@ -294,8 +335,8 @@ TEST(ReadmeHttp, ClaimBatchSizeCountsNonEmptyClaimsAndTheirJobs) {
   auto env = worker_env(db.url());
   env["LEASE_DURATION"] = "3s";  // a heartbeat every second, which the test waits on below
   HttpWorker w({"--concurrency", "4", "--prefetch", "0"}, env);
-  ASSERT_TRUE(eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 30; },
-                         seconds(60)))
+  ASSERT_TRUE(
+      eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 30; }, seconds(60)))
       << w.worker.output();
   std::string body;
   ASSERT_TRUE(eventually(
@@ -314,12 +355,14 @@ TEST(ReadmeHttp, ClaimBatchSizeCountsNonEmptyClaimsAndTheirJobs) {
 
   // Idle for two heartbeats (ten 200 ms polls or more, each an empty claim): nothing observed.
   for (int i = 0; i < 2; ++i) {
-    const auto beat = query_int(db.url(), "SELECT (extract(epoch FROM heartbeat_at) * 1000)::bigint FROM "
-                                          "daap.workers");
+    const auto beat = query_int(db.url(),
+                                "SELECT (extract(epoch FROM heartbeat_at) * 1000)::bigint FROM "
+                                "daap.workers");
     ASSERT_TRUE(eventually(
         [&] {
-          return query_int(db.url(), "SELECT (extract(epoch FROM heartbeat_at) * 1000)::bigint FROM "
-                                     "daap.workers") > beat;
+          return query_int(db.url(),
+                           "SELECT (extract(epoch FROM heartbeat_at) * 1000)::bigint FROM "
+                           "daap.workers") > beat;
         },
         seconds(30)));
   }
@@ -338,14 +381,15 @@ TEST(ReadmeLogs, JsonLinesCarryEachOutcomeAndLogLevelFiltersThem) {
   insert_jobs(db.url(), "no.such.kind", 1);
   insert_jobs(db.url(), "noop", 1);
   const auto run = [&](const std::string& level) {
-    exec_sql(db.url(), "UPDATE daap.jobs SET state = 'available', attempt = 0, finished_at = "
-                       "NULL, started_at = NULL, errors = '[]', last_error = NULL, result = NULL");
+    exec_sql(db.url(),
+             "UPDATE daap.jobs SET state = 'available', attempt = 0, finished_at = "
+             "NULL, started_at = NULL, errors = '[]', last_error = NULL, result = NULL");
     auto env = worker_env(db.url());
     env["LOG_FORMAT"] = "json";
     env["LOG_LEVEL"] = level;
     WorkerProcess worker({}, env);
-    EXPECT_TRUE(eventually([&] { return count_where(db.url(), "finished_at IS NULL") == 0; },
-                           seconds(60)))
+    EXPECT_TRUE(
+        eventually([&] { return count_where(db.url(), "finished_at IS NULL") == 0; }, seconds(60)))
         << worker.output();
     stop(worker);
     std::vector<nlohmann::json> lines;
@@ -409,10 +453,9 @@ TEST(ReadmeLogs, DefaultWorkerIdIsHostnamePidAndARandomSuffix) {
   const auto [id, hostname, pid] = pqxx::nontransaction(conn).query1<std::string, std::string, int>(
       "SELECT id, hostname, pid FROM daap.workers");
   EXPECT_EQ(pid, worker.pid());
-  EXPECT_TRUE(std::regex_match(id, std::regex(std::regex_replace(
-                                                  hostname, std::regex(R"([.^$|()\[\]{}*+?\\])"),
-                                                  R"(\$&)") +
-                                              "-" + std::to_string(pid) + "-[0-9a-f]{1,6}")))
+  EXPECT_TRUE(std::regex_match(
+      id, std::regex(std::regex_replace(hostname, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                     "-" + std::to_string(pid) + "-[0-9a-f]{1,6}")))
       << id;
   stop(worker);
 }
@@ -455,18 +498,20 @@ TEST(ReadmeConnections, AReplicaUnderLoadStaysWithinDbMaxConnsPlusOne) {
 // README, Configuration: --queues takes jobs from those queues only.
 TEST(ReadmeQueues, AWorkerTakesJobsFromItsQueuesOnly) {
   FreshDatabase db;
-  exec_sql(db.url(), "INSERT INTO daap.jobs (kind, queue) SELECT 'noop', q FROM "
-                     "unnest(ARRAY['default', 'other', 'a', 'b', 'b']) q");
+  exec_sql(db.url(),
+           "INSERT INTO daap.jobs (kind, queue) SELECT 'noop', q FROM "
+           "unnest(ARRAY['default', 'other', 'a', 'b', 'b']) q");
   WorkerProcess worker({"--queues", "a, b"}, worker_env(db.url()));
-  ASSERT_TRUE(eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 3; },
-                         seconds(60)))
+  ASSERT_TRUE(
+      eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 3; }, seconds(60)))
       << worker.output();
   // Another job for it, claimed after the others were looked past.
   exec_sql(db.url(), "INSERT INTO daap.jobs (kind, queue) VALUES ('noop', 'a')");
-  ASSERT_TRUE(eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 4; },
-                         seconds(60)));
-  EXPECT_EQ(count_where(db.url(), "queue IN ('default', 'other') AND state = 'available' AND "
-                                  "attempt = 0"),
+  ASSERT_TRUE(
+      eventually([&] { return count_where(db.url(), "state = 'succeeded'") == 4; }, seconds(60)));
+  EXPECT_EQ(count_where(db.url(),
+                        "queue IN ('default', 'other') AND state = 'available' AND "
+                        "attempt = 0"),
             2);
   stop(worker);
 }
@@ -503,8 +548,9 @@ esac
   // Snoozed: available again later, its attempt given back, no error recorded.
   ASSERT_TRUE(eventually(
       [&] {
-        return count_where(db.url(), provision + " AND state = 'available' AND attempt = 0 AND "
-                                                 "run_at > now() AND errors = '[]'") == 1;
+        return count_where(db.url(), provision +
+                                         " AND state = 'available' AND attempt = 0 AND "
+                                         "run_at > now() AND errors = '[]'") == 1;
       },
       seconds(60)))
       << worker.output();
@@ -517,16 +563,17 @@ esac
              at = text.find("clusters.", at + 1)) {
           ++gets;
         }
-        return gets >= 2 && count_where(db.url(), provision + " AND state = 'available' AND "
-                                                                "attempt = 0") == 1;
+        return gets >= 2 && count_where(db.url(), provision +
+                                                      " AND state = 'available' AND "
+                                                      "attempt = 0") == 1;
       },
       seconds(60)))
       << worker.output();
   std::ofstream(dir + "/cluster.json")
       << R"({"status": {"phase": "Cluster in healthy state", "readyInstances": 1}})";
-  ASSERT_TRUE(eventually(
-      [&] { return count_where(db.url(), provision + " AND state = 'succeeded'") == 1; },
-      seconds(60)))
+  ASSERT_TRUE(
+      eventually([&] { return count_where(db.url(), provision + " AND state = 'succeeded'") == 1; },
+                 seconds(60)))
       << worker.output();
   EXPECT_EQ(count_where(db.url(), provision + " AND attempt = 1 AND errors = '[]'"), 1);
   EXPECT_EQ(query_int(db.url(), "SELECT count(*) FROM daap.databases WHERE status = 'ready'"), 1);

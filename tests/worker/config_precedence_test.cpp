@@ -170,9 +170,9 @@ TEST(ConfigPrecedenceReadme, DefaultWorkerIdIsHostnamePidAndARandomSuffix) {
   ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
   const auto first = read({}).worker_id;
   const auto second = read({}).worker_id;
-  const std::regex format(std::regex_replace(std::string(host), std::regex(R"([.^$|()\[\]{}*+?\\])"),
-                                             R"(\$&)") +
-                          "-" + std::to_string(::getpid()) + "-[0-9a-f]{1,6}");
+  const std::regex format(
+      std::regex_replace(std::string(host), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + "-" +
+      std::to_string(::getpid()) + "-[0-9a-f]{1,6}");
   EXPECT_TRUE(std::regex_match(first, format)) << first;
   EXPECT_NE(first, second) << "the random part tells two starts of one pid apart";
   fake_env.clear();
