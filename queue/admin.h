@@ -34,7 +34,7 @@ struct JobFilter {
   std::optional<JobState> state;
   std::optional<std::string> kind;
   std::optional<std::string> queue;
-  int limit = 50;  // 1..1000
+  int limit = 50;               // 1..1000
   std::optional<JobId> before;  // only older jobs (the previous page's last id)
 };
 // Newest first; with a state, read through the (state, id) index (migration 023). Sets

@@ -61,8 +61,9 @@ TEST_F(QueuesCommandTest, ALimitThatIsNotAPositiveNumberIsAUsageError) {
 TEST_F(QueuesCommandTest, StatsSplitDueFromScheduledJobs) {
   insert_job({});
   insert_job({});
-  exec("UPDATE daap.jobs SET run_at = now() + interval '1 hour' "
-       "WHERE id = (SELECT max(id) FROM daap.jobs)");
+  exec(
+      "UPDATE daap.jobs SET run_at = now() + interval '1 hour' "
+      "WHERE id = (SELECT max(id) FROM daap.jobs)");
   const auto r = daapctl({"stats", "--output", "json"});
   ASSERT_EQ(r.status, 0) << r.err;
   const auto row = nlohmann::json::parse(r.out).at("stats").at(0);
@@ -75,16 +76,17 @@ TEST_F(QueuesCommandTest, DatabasesRetryEnqueuesOnTheOriginalQueueWithItsAttempt
   const auto record = value<std::string>(
       "INSERT INTO daap.databases (name, owner_team, status, error_message) VALUES "
       "('orders', 'payments', 'error', 'boom') RETURNING id");
-  const auto original = insert_job({.kind = "database.provision", .state = "failed",
-                                    .queue = "provisioning"});
+  const auto original =
+      insert_job({.kind = "database.provision", .state = "failed", .queue = "provisioning"});
   exec("UPDATE daap.jobs SET database_id = $1::uuid, max_attempts = 3, attempt = 3 WHERE id = $2",
        pqxx::params{record, original});
   const auto r = daapctl({"databases", "retry", "orders"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("on queue provisioning with 3 attempts"));
   pqxx::work tx(conn());
-  const auto job = tx.exec("SELECT queue, max_attempts FROM daap.jobs WHERE state = 'available' "
-                           "AND kind = 'database.provision'")
+  const auto job = tx.exec(
+                         "SELECT queue, max_attempts FROM daap.jobs WHERE state = 'available' "
+                         "AND kind = 'database.provision'")
                        .one_row();
   EXPECT_EQ(job[0].as<std::string>(), "provisioning");
   EXPECT_EQ(job[1].as<int>(), 3);

@@ -20,8 +20,8 @@ std::vector<std::unique_ptr<WorkerProcess>> start_workers(
     int n, const std::map<std::string, std::string>& env) {
   std::vector<std::unique_ptr<WorkerProcess>> workers;
   for (int i = 0; i < n; ++i) {
-    workers.push_back(std::make_unique<WorkerProcess>(
-        std::vector<std::string>{"--concurrency", "4"}, env));
+    workers.push_back(
+        std::make_unique<WorkerProcess>(std::vector<std::string>{"--concurrency", "4"}, env));
   }
   return workers;
 }
@@ -84,13 +84,15 @@ TEST(WorkerQueues, APausedQueueIsClaimedByNoReplicaAndAResumeWakesThemAtOnce) {
   // The workers claimed after the paused queue's jobs arrived: they ran the other queue's job.
   ASSERT_TRUE(eventually(
       [&] {
-        return query_int(db.url(), "SELECT count(*) FROM daap.jobs WHERE queue = 'other' AND "
-                                   "state = 'succeeded'") == 1;
+        return query_int(db.url(),
+                         "SELECT count(*) FROM daap.jobs WHERE queue = 'other' AND "
+                         "state = 'succeeded'") == 1;
       },
       seconds(30)))
       << workers[0]->output();
-  EXPECT_EQ(query_int(db.url(), "SELECT count(*) FROM daap.jobs WHERE queue = 'default' AND "
-                                "state = 'available'"),
+  EXPECT_EQ(query_int(db.url(),
+                      "SELECT count(*) FROM daap.jobs WHERE queue = 'default' AND "
+                      "state = 'available'"),
             10);
 
   exec_sql(db.url(), "SELECT daap.resume_queue('default')");

@@ -26,10 +26,10 @@ class BulkTest : public daap::test::RollbackTest {
  protected:
   JobId add(const NewJob& job) { return enqueue(tx(), job); }
   JobId add(const std::string& state = "available", const std::string& unique_key = "") {
-    const auto id = enqueue(tx(), NewJob{.kind = "noop",
-                                         .unique_key = unique_key.empty()
-                                                           ? std::nullopt
-                                                           : std::optional<std::string>(unique_key)});
+    const auto id = enqueue(
+        tx(), NewJob{.kind = "noop",
+                     .unique_key = unique_key.empty() ? std::nullopt
+                                                      : std::optional<std::string>(unique_key)});
     if (state == "running") {
       tx().exec(
           "UPDATE daap.jobs SET state = 'running', attempt = 1, started_at = now(), "
@@ -65,12 +65,11 @@ TEST_F(BulkTest, RetryRetriesFailedAndCancelledJobsAndSaysWhyNotForEveryOtherId)
                               {missing, available, running, succeeded, cancelled, failed, failed});
   ASSERT_EQ(outcomes.size(), 6U) << "one row per distinct id";
   EXPECT_EQ(outcomes[0].id, failed) << "in id order";
-  EXPECT_THAT(reasons(outcomes),
-              ElementsAre("done", "done",
-                          "it is succeeded: only failed or cancelled jobs can be retried",
-                          "it is running: only failed or cancelled jobs can be retried",
-                          "it is available: only failed or cancelled jobs can be retried",
-                          "no such job"));
+  EXPECT_THAT(
+      reasons(outcomes),
+      ElementsAre("done", "done", "it is succeeded: only failed or cancelled jobs can be retried",
+                  "it is running: only failed or cancelled jobs can be retried",
+                  "it is available: only failed or cancelled jobs can be retried", "no such job"));
   EXPECT_EQ(outcomes[0].old_state, "failed");
   EXPECT_EQ(outcomes[0].new_state, "available");
   EXPECT_EQ(outcomes[2].new_state, "succeeded");
@@ -79,9 +78,10 @@ TEST_F(BulkTest, RetryRetriesFailedAndCancelledJobsAndSaysWhyNotForEveryOtherId)
   EXPECT_EQ(state(cancelled), "available");
   EXPECT_EQ(state(succeeded), "succeeded");
   EXPECT_EQ(state(running), "running");
-  const auto row = tx().exec("SELECT attempt, finished_at IS NULL, last_error, run_at <= now() "
-                             "FROM daap.jobs WHERE id = $1",
-                             pqxx::params{failed})
+  const auto row = tx().exec(
+                           "SELECT attempt, finished_at IS NULL, last_error, run_at <= now() "
+                           "FROM daap.jobs WHERE id = $1",
+                           pqxx::params{failed})
                        .one_row();
   EXPECT_EQ(row[0].as<int>(), 0);
   EXPECT_TRUE(row[1].as<bool>());
@@ -123,9 +123,9 @@ TEST_F(BulkTest, CancelCancelsAvailableJobsAndAsksRunningOnesToStop) {
   EXPECT_EQ(outcomes[1].new_state, "running");
   EXPECT_EQ(state(available), "cancelled");
   EXPECT_EQ(state(running), "running");
-  EXPECT_TRUE(tx().query_value<bool>(
-      "SELECT cancel_requested_at IS NOT NULL FROM daap.jobs WHERE id = $1",
-      pqxx::params{running}));
+  EXPECT_TRUE(
+      tx().query_value<bool>("SELECT cancel_requested_at IS NOT NULL FROM daap.jobs WHERE id = $1",
+                             pqxx::params{running}));
 }
 
 TEST_F(BulkTest, RunNowMakesAScheduledJobDueAndLeavesADueOneAlone) {
@@ -133,9 +133,9 @@ TEST_F(BulkTest, RunNowMakesAScheduledJobDueAndLeavesADueOneAlone) {
   const auto due = add("available");
   const auto done = add("succeeded");
   const auto outcomes = apply(tx(), BulkAction::run_now, {scheduled, due, done});
-  EXPECT_THAT(reasons(outcomes),
-              ElementsAre("done", "already due",
-                          "it is succeeded: only available jobs can be run now"));
+  EXPECT_THAT(
+      reasons(outcomes),
+      ElementsAre("done", "already due", "it is succeeded: only available jobs can be run now"));
   EXPECT_TRUE(tx().query_value<bool>("SELECT run_at <= now() FROM daap.jobs WHERE id = $1",
                                      pqxx::params{scheduled}));
 }
@@ -143,15 +143,15 @@ TEST_F(BulkTest, RunNowMakesAScheduledJobDueAndLeavesADueOneAlone) {
 TEST_F(BulkTest, RescheduleMovesAvailableJobsAndRefusesATimeThatIsNotFinite) {
   const auto job = add("available");
   const auto failed = add("failed");
-  const auto r = tx().exec("SELECT id, reason FROM daap.reschedule_jobs($1::bigint[], "
-                           "now() + interval '2 hours') ORDER BY id",
-                           pqxx::params{std::vector<JobId>{job, failed}});
+  const auto r = tx().exec(
+      "SELECT id, reason FROM daap.reschedule_jobs($1::bigint[], "
+      "now() + interval '2 hours') ORDER BY id",
+      pqxx::params{std::vector<JobId>{job, failed}});
   EXPECT_TRUE(r[0]["reason"].is_null());
   EXPECT_EQ(r[1]["reason"].as<std::string>(),
             "it is failed: only available jobs can be rescheduled");
   EXPECT_TRUE(tx().query_value<bool>(
-      "SELECT run_at > now() + interval '1 hour' FROM daap.jobs WHERE id = $1",
-      pqxx::params{job}));
+      "SELECT run_at > now() + interval '1 hour' FROM daap.jobs WHERE id = $1", pqxx::params{job}));
   EXPECT_THROW(tx().exec("SELECT * FROM daap.reschedule_jobs($1::bigint[], 'infinity')",
                          pqxx::params{std::vector<JobId>{job}}),
                pqxx::sql_error);
@@ -210,8 +210,8 @@ TEST_F(BulkConcurrencyTest, CancelWaitsForAClaimUnderWayAndThenAsksTheClaimedJob
   }
   pqxx::connection worker(db.url());
   pqxx::work claim_tx(worker);
-  const auto claimed = claim_tx.exec(
-      "SELECT id FROM daap.claim_jobs('w', ARRAY['default'], 1, 30000)");
+  const auto claimed =
+      claim_tx.exec("SELECT id FROM daap.claim_jobs('w', ARRAY['default'], 1, 30000)");
   ASSERT_EQ(claimed.size(), 1U);
 
   pqxx::connection listener(db.url());
@@ -230,8 +230,9 @@ TEST_F(BulkConcurrencyTest, CancelWaitsForAClaimUnderWayAndThenAsksTheClaimedJob
   ASSERT_TRUE(daap::test::eventually(
       [&] {
         pqxx::nontransaction q(conn);
-        return q.query_value<long>("SELECT count(*) FROM pg_stat_activity "
-                                   "WHERE wait_event_type = 'Lock' AND datname = current_database()") == 1;
+        return q.query_value<long>(
+                   "SELECT count(*) FROM pg_stat_activity "
+                   "WHERE wait_event_type = 'Lock' AND datname = current_database()") == 1;
       },
       10s));
   EXPECT_EQ(cancel.wait_for(0s), std::future_status::timeout);

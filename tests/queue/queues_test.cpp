@@ -154,7 +154,8 @@ TEST_F(QueuesTest, ControlsRefuseABlankNameAndALimitBelowOne) {
 
 TEST_F(QueuesTest, OverviewCountsDueScheduledRunningAndRecentFailuresPerQueue) {
   fill(4, "q");
-  run("INSERT INTO daap.jobs (kind, queue, run_at) VALUES ('noop', 'q', now() + interval '1 hour')");
+  run("INSERT INTO daap.jobs (kind, queue, run_at) VALUES ('noop', 'q', now() + interval '1 "
+      "hour')");
   run("INSERT INTO daap.jobs (kind, queue, state, attempt, finished_at) VALUES "
       "('noop', 'q', 'failed', 1, now()), ('noop', 'q', 'failed', 1, now() - interval '2 days')");
   claim_n(conn, "q", 1);

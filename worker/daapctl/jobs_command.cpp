@@ -88,7 +88,8 @@ int list(const po::variables_map& vm, OutputFormat output, pqxx::connection& con
   for (const auto& flag : kBulkOnlyFlags) {
     if (vm.count(flag) != 0U) throw UsageError("--" + flag + " does not apply to list");
   }
-  if (vm.count("cursor") != 0U) filter.before = parse_id(vm["cursor"].as<std::string>(), "--cursor");
+  if (vm.count("cursor") != 0U)
+    filter.before = parse_id(vm["cursor"].as<std::string>(), "--cursor");
   // One more than the page: whether there is a next page.
   filter.limit = limit + 1;
   pqxx::read_transaction tx(conn);
@@ -102,8 +103,8 @@ int list(const po::variables_map& vm, OutputFormat output, pqxx::connection& con
     auto items = nlohmann::json::array();
     for (const auto& job : jobs) items.push_back(queue::to_json(job));
     std::cout << nlohmann::json{{"items", items},
-                                {"next_cursor", next_cursor ? nlohmann::json(*next_cursor)
-                                                            : nlohmann::json()}}
+                                {"next_cursor",
+                                 next_cursor ? nlohmann::json(*next_cursor) : nlohmann::json()}}
                      .dump(2)
               << "\n";
     return 0;
@@ -213,14 +214,17 @@ queue::JobSelection read_selection(const po::variables_map& vm, pqxx::connection
   s.kind = optional_flag(vm, "kind");
   s.queue = optional_flag(vm, "queue");
   s.error_contains = optional_flag(vm, "error-contains");
-  if (const auto since = optional_flag(vm, "since")) s.since = read_time_flag(conn, "since", *since);
-  if (const auto until = optional_flag(vm, "until")) s.until = read_time_flag(conn, "until", *until);
+  if (const auto since = optional_flag(vm, "since"))
+    s.since = read_time_flag(conn, "since", *since);
+  if (const auto until = optional_flag(vm, "until"))
+    s.until = read_time_flag(conn, "until", *until);
   if (const auto key = optional_flag(vm, "database")) {
     pqxx::read_transaction tx(conn);
     std::optional<schema::DatabaseRecord> record;
     if (schema::is_uuid(*key)) record = schema::find_by_id(tx, *key);
     if (!record) record = schema::find_by_active_name(tx, *key);
-    if (!record) throw queue::JobNotFound("--database: no database with id or active name '" + *key + "'");
+    if (!record)
+      throw queue::JobNotFound("--database: no database with id or active name '" + *key + "'");
     s.database_id = record->id;
   }
   return s;
@@ -249,7 +253,8 @@ std::string done_line(const queue::BulkOutcome& o) {
     return job + " is running: cancellation requested; its worker ends it cancelled";
   }
   if (from == to) return job + ": " + from + ", due now";
-  if (to == "available") return job + ": " + from + " -> available (attempt reset to 0, error history kept)";
+  if (to == "available")
+    return job + ": " + from + " -> available (attempt reset to 0, error history kept)";
   return job + ": " + from + " -> " + to;
 }
 
@@ -280,8 +285,7 @@ int dry_run(queue::BulkAction action, const queue::JobSelection& selection, Outp
               << "\n";
     return 0;
   }
-  std::cout << "dry run: " << queue::to_string(action) << " would take " << size.count
-            << " job(s)";
+  std::cout << "dry run: " << queue::to_string(action) << " would take " << size.count << " job(s)";
   if (size.count > 0) std::cout << "; the first " << sample.size() << ":";
   std::cout << "\n";
   std::vector<std::vector<std::string>> rows;
@@ -326,8 +330,9 @@ int bulk(queue::BulkAction action, const po::variables_map& vm, OutputFormat out
   const auto name = std::string(queue::to_string(action));
   if (!given.empty() && filtered) throw UsageError(name + " takes job ids or a filter, not both");
   if (given.empty() && !filtered) {
-    throw UsageError(name + " needs job ids or a filter (--state, --kind, --queue, --database, "
-                            "--since, --until, --error-contains)");
+    throw UsageError(name +
+                     " needs job ids or a filter (--state, --kind, --queue, --database, "
+                     "--since, --until, --error-contains)");
   }
   const bool dry = vm.count("dry-run") != 0U;
   if (dry && vm.count("yes") != 0U) throw UsageError("--dry-run and --yes exclude each other");
@@ -432,23 +437,22 @@ int bulk(queue::BulkAction action, const po::variables_map& vm, OutputFormat out
 
 int jobs_command(const Args& args) {
   po::options_description options("jobs options");
-  options.add_options()
-      ("state", po::value<std::string>(),
-       "list, filter: available, running, succeeded, failed or cancelled")
-      ("kind", po::value<std::string>(), "list, filter: only this kind")
-      ("queue", po::value<std::string>(), "list, filter: only this queue")
-      ("database", po::value<std::string>(), "filter: only jobs of this databases record (ID|NAME)")
-      ("since", po::value<std::string>(),
-       "filter: finished (or, unfinished, created) at or after T: RFC 3339, or a DURATION ago")
-      ("until", po::value<std::string>(), "filter: ... before T")
-      ("error-contains", po::value<std::string>(),
-       "filter: last_error contains TEXT (case-insensitive, taken literally)")
-      ("dry-run", "bulk: print how many jobs would be taken and the first few; change nothing")
-      ("yes,y", "bulk: act on a filter's jobs without asking")
-      ("limit", po::value<int>()->default_value(50), "list: at most N jobs per page (1..1000)")
-      ("cursor", po::value<std::string>(), "list: the next cursor the previous page printed")
-      ("action", po::value<std::string>(), "list, show, retry, cancel, run-now or delete")
-      ("id", po::value<std::vector<std::string>>(), "job ids");
+  options.add_options()("state", po::value<std::string>(),
+                        "list, filter: available, running, succeeded, failed or cancelled")(
+      "kind", po::value<std::string>(), "list, filter: only this kind")(
+      "queue", po::value<std::string>(), "list, filter: only this queue")(
+      "database", po::value<std::string>(), "filter: only jobs of this databases record (ID|NAME)")(
+      "since", po::value<std::string>(),
+      "filter: finished (or, unfinished, created) at or after T: RFC 3339, or a DURATION ago")(
+      "until", po::value<std::string>(), "filter: ... before T")(
+      "error-contains", po::value<std::string>(),
+      "filter: last_error contains TEXT (case-insensitive, taken literally)")(
+      "dry-run", "bulk: print how many jobs would be taken and the first few; change nothing")(
+      "yes,y", "bulk: act on a filter's jobs without asking")(
+      "limit", po::value<int>()->default_value(50), "list: at most N jobs per page (1..1000)")(
+      "cursor", po::value<std::string>(), "list: the next cursor the previous page printed")(
+      "action", po::value<std::string>(), "list, show, retry, cancel, run-now or delete")(
+      "id", po::value<std::vector<std::string>>(), "job ids");
   add_output_option(options);
   po::positional_options_description positional;
   positional.add("action", 1).add("id", -1);
@@ -459,8 +463,8 @@ int jobs_command(const Args& args) {
   }
   const auto action = vm["action"].as<std::string>();
   const auto output = read_output_format(vm);
-  const auto ids = vm.count("id") != 0U ? vm["id"].as<std::vector<std::string>>()
-                                        : std::vector<std::string>{};
+  const auto ids =
+      vm.count("id") != 0U ? vm["id"].as<std::vector<std::string>>() : std::vector<std::string>{};
 
   std::optional<queue::BulkAction> bulk_action;
   std::optional<queue::JobId> id;

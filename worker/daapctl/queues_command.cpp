@@ -67,10 +67,10 @@ int list(OutputFormat output, pqxx::connection& conn) {
                     q.controls.paused_at ? "paused since " + *q.controls.paused_at : "no",
                     limit_text(q.controls.max_running)});
   }
-  print_table(std::cout,
-              {"QUEUE", "DUE", "SCHEDULED", "RUNNING", "FAILED_24H", "OLDEST_DUE", "PAUSED",
-               "LIMIT"},
-              rows);
+  print_table(
+      std::cout,
+      {"QUEUE", "DUE", "SCHEDULED", "RUNNING", "FAILED_24H", "OLDEST_DUE", "PAUSED", "LIMIT"},
+      rows);
   return 0;
 }
 
@@ -81,8 +81,8 @@ int print_controls(const queue::QueueControls& q, OutputFormat output) {
     return 0;
   }
   std::cout << "queue " << q.name << ": "
-            << (q.paused_at ? "paused since " + *q.paused_at : std::string("running"))
-            << ", limit " << limit_text(q.max_running) << "\n";
+            << (q.paused_at ? "paused since " + *q.paused_at : std::string("running")) << ", limit "
+            << limit_text(q.max_running) << "\n";
   return 0;
 }
 
@@ -91,8 +91,8 @@ int print_controls(const queue::QueueControls& q, OutputFormat output) {
 int queues_command(const Args& args) {
   po::options_description options("queues options");
   options.add_options()("action", po::value<std::string>(), "list, pause, resume or limit")(
-      "name", po::value<std::string>(), "the queue")(
-      "limit", po::value<std::string>(), "limit: N (at least 1) or none");
+      "name", po::value<std::string>(), "the queue")("limit", po::value<std::string>(),
+                                                     "limit: N (at least 1) or none");
   add_output_option(options);
   po::positional_options_description positional;
   positional.add("action", 1).add("name", 1).add("limit", 1);

@@ -65,8 +65,8 @@ int stats_command(const Args& args) {
                     available ? std::to_string(s.scheduled) : "-",
                     seconds_text(s.oldest_available_age_seconds)});
   }
-  print_table(std::cout,
-              {"QUEUE", "KIND", "STATE", "COUNT", "DUE", "SCHEDULED", "OLDEST_DUE_AGE"}, rows);
+  print_table(std::cout, {"QUEUE", "KIND", "STATE", "COUNT", "DUE", "SCHEDULED", "OLDEST_DUE_AGE"},
+              rows);
   return 0;
 }
 
