@@ -2,7 +2,9 @@
 
 #include <stdexcept>
 
+#include "queue/bulk.h"
 #include "queue/queries.h"
+#include "queue/transaction_settings.h"
 
 namespace daap::queue {
 namespace {
@@ -17,7 +19,11 @@ nlohmann::json read_json(const pqxx::field& field) {
   return value;
 }
 
-JobRow to_job_row(const pqxx::row& row) {
+std::string job_text(JobId id) { return "job " + std::to_string(id); }
+
+}  // namespace
+
+JobRow read_job_row(const pqxx::row& row) {
   JobRow j;
   j.id = row["id"].as<JobId>();
   j.kind = row["kind"].as<std::string>();
@@ -43,21 +49,18 @@ JobRow to_job_row(const pqxx::row& row) {
   return j;
 }
 
-std::string job_text(JobId id) { return "job " + std::to_string(id); }
-
-// The current state of a job the operation did not apply to; JobNotFound if there is none.
-pqxx::row current(pqxx::transaction_base& tx, JobId id) {
-  auto r = tx.exec(sql::job_state, pqxx::params{id});
-  if (r.empty()) throw JobNotFound(job_text(id) + " does not exist");
-  return r[0];
-}
-
-}  // namespace
-
 std::optional<JobRow> get_job(pqxx::transaction_base& tx, JobId id) {
   auto r = tx.exec(sql::get_job, pqxx::params{id});
   if (r.empty()) return std::nullopt;
-  return to_job_row(r[0]);
+  return read_job_row(r[0]);
+}
+
+std::optional<JobRow> latest_job_of_database(pqxx::transaction_base& tx,
+                                             const std::string& database_id,
+                                             const std::vector<std::string>& kinds) {
+  auto r = tx.exec(sql::latest_job_of_database, pqxx::params{database_id, kinds});
+  if (r.empty()) return std::nullopt;
+  return read_job_row(r[0]);
 }
 
 std::vector<JobRow> list_jobs(pqxx::transaction_base& tx, const JobFilter& filter) {
@@ -67,47 +70,42 @@ std::vector<JobRow> list_jobs(pqxx::transaction_base& tx, const JobFilter& filte
   }
   std::optional<std::string> state;
   if (filter.state) state = std::string(to_string(*filter.state));
+  // A page walks an index and stops, whatever the statistics say (a bitmap scan and a sort of
+  // every job of the state would be picked on a table never analysed).
+  prefer_index_plans(tx);
   std::vector<JobRow> rows;
-  for (const auto& row :
-       tx.exec(sql::list_jobs, pqxx::params{state, filter.kind, filter.queue, filter.limit})) {
-    rows.push_back(to_job_row(row));
+  for (const auto& row : tx.exec(sql::list_jobs, pqxx::params{state, filter.kind, filter.queue,
+                                                              filter.limit, filter.before})) {
+    rows.push_back(read_job_row(row));
   }
   return rows;
 }
 
-JobState cancel_job(pqxx::transaction_base& tx, JobId id) {
-  auto r = tx.exec(sql::cancel_job, pqxx::params{id});
-  if (!r.empty()) return parse_job_state(r[0][0].view());
-  const auto state = current(tx, id)["state"].as<std::string>();
-  throw WrongJobState(job_text(id) + " is " + state +
-                      ": only available or running jobs can be cancelled");
+namespace {
+
+// The outcome of a single-job action; JobNotFound or WrongJobState when it was not done.
+BulkOutcome one(pqxx::transaction_base& tx, BulkAction action, JobId id) {
+  const auto outcomes = apply(tx, action, {id});
+  const auto& outcome = outcomes.at(0);
+  if (!outcome.old_state) throw JobNotFound(job_text(id) + " does not exist");
+  if (outcome.reason) throw WrongJobState(job_text(id) + ": " + *outcome.reason);
+  return outcome;
 }
 
-void retry_job(pqxx::transaction_base& tx, JobId id) {
-  if (!tx.exec(sql::retry_job, pqxx::params{id}).empty()) {
-    tx.exec(sql::notify_jobs);
-    return;
-  }
-  const auto row = current(tx, id);
-  const auto state = row["state"].as<std::string>();
-  if (state != "failed" && state != "cancelled") {
-    throw WrongJobState(job_text(id) + " is " + state +
-                        ": only failed or cancelled jobs can be retried");
-  }
-  // Still failed or cancelled: another unfinished job holds its unique_key.
-  const auto key = row["unique_key"].get<std::string>().value_or("");
-  auto holder = tx.exec(sql::unique_key_holder, pqxx::params{key});
-  throw WrongJobState(
-      job_text(id) + " cannot be retried: unfinished " +
-      (holder.empty() ? std::string("job") : job_text(holder.one_field().as<JobId>())) +
-      " holds its unique_key '" + key + "'");
+}  // namespace
+
+JobState cancel_job(pqxx::transaction_base& tx, JobId id) {
+  return parse_job_state(*one(tx, BulkAction::cancel, id).new_state);
 }
+
+void retry_job(pqxx::transaction_base& tx, JobId id) { one(tx, BulkAction::retry, id); }
 
 std::vector<JobStatsRow> job_stats(pqxx::transaction_base& tx) {
   std::vector<JobStatsRow> rows;
   for (const auto& row : tx.exec(sql::job_stats)) {
     rows.push_back({row["queue"].as<std::string>(), row["kind"].as<std::string>(),
                     row["state"].as<std::string>(), row["count"].as<std::int64_t>(),
+                    row["due"].as<std::int64_t>(), row["scheduled"].as<std::int64_t>(),
                     row["oldest_available_age_seconds"].get<double>()});
   }
   return rows;

@@ -22,28 +22,41 @@ class WrongJobState : public std::runtime_error {
 };
 
 std::optional<JobRow> get_job(pqxx::transaction_base& tx, JobId id);
+// A row of get_job's, list_jobs' or select_jobs' columns. Unreadable JSON is kept as its text.
+JobRow read_job_row(const pqxx::row& row);
+
+// The newest job of one of `kinds` concerning a databases record, if any is left.
+std::optional<JobRow> latest_job_of_database(pqxx::transaction_base& tx,
+                                             const std::string& database_id,
+                                             const std::vector<std::string>& kinds);
 
 struct JobFilter {
   std::optional<JobState> state;
   std::optional<std::string> kind;
   std::optional<std::string> queue;
-  int limit = 50;  // 1..1000
+  int limit = 50;               // 1..1000
+  std::optional<JobId> before;  // only older jobs (the previous page's last id)
 };
-// Newest first.
+// Newest first; with a state, read through the (state, id) index (migration 023). Sets
+// prefer_index_plans (queue/transaction_settings.h) for the rest of `tx`.
 std::vector<JobRow> list_jobs(pqxx::transaction_base& tx, const JobFilter& filter);
 
-// An available job is cancelled at once; a running one gets cancel_requested_at and its
-// worker ends it cancelled. Returns the resulting state. Finished jobs: WrongJobState.
+// One job through daap.cancel_jobs (queue/bulk.h): an available job is cancelled at once; a
+// running one gets cancel_requested_at and its worker ends it cancelled. Returns the resulting
+// state. Finished jobs: WrongJobState.
 JobState cancel_job(pqxx::transaction_base& tx, JobId id);
 
-// A failed or cancelled job goes back to available now, with a fresh attempt budget
-// (attempt reset to 0; its error history is kept). Others: WrongJobState.
+// One job through daap.retry_jobs: a failed or cancelled job goes back to available now, with a
+// fresh attempt budget (attempt reset to 0; its error history is kept). Others, or its
+// unique_key held by an unfinished job: WrongJobState.
 void retry_job(pqxx::transaction_base& tx, JobId id);
 
 // One row of daap.job_stats.
 struct JobStatsRow {
   std::string queue, kind, state;
   std::int64_t count = 0;
+  std::int64_t due = 0;        // available and run_at <= now()
+  std::int64_t scheduled = 0;  // available and run_at > now()
   std::optional<double> oldest_available_age_seconds;
 };
 std::vector<JobStatsRow> job_stats(pqxx::transaction_base& tx);

@@ -127,9 +127,9 @@ TEST(WorkerResilience, ACancelledRunningJobEndsAtOnceThroughItsNotification) {
   insert_jobs(db.url(), "test.record", 1, R"({"sleep_ms": 3600000})");
   ASSERT_TRUE(eventually([&] { return count_where(db.url(), "state = 'running'") == 1; },
                          seconds(30)));
-  // As `daapctl jobs cancel` does (queue/sql/cancel_job.sql).
-  exec_sql(db.url(), "UPDATE daap.jobs SET cancel_requested_at = now() WHERE state = 'running'; "
-                     "SELECT pg_notify('daap_job_cancel', id::text) FROM daap.jobs");
+  // As `daapctl jobs cancel` does: daap.cancel_jobs (migration 022) NOTIFYs daap_job_cancel.
+  exec_sql(db.url(),
+           "SELECT daap.cancel_jobs(ARRAY(SELECT id FROM daap.jobs WHERE state = 'running'))");
   EXPECT_TRUE(eventually([&] { return count_where(db.url(), "state = 'cancelled'") == 1; },
                          seconds(60)))
       << worker.output();

@@ -148,7 +148,7 @@ TEST_F(AdminTest, CancelOfAFinishedJobIsRefusedNamingItsState) {
   const auto id = add();
   finish(id, "succeeded");
   EXPECT_THAT(error_of<WrongJobState>([&] { cancel_job(tx(), id); }),
-              HasSubstr("job " + std::to_string(id) + " is succeeded"));
+              HasSubstr("job " + std::to_string(id) + ": it is already succeeded"));
   EXPECT_EQ(job(id).state, JobState::succeeded);
 }
 

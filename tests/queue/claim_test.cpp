@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "migrate/migrator.h"
+#include "queue/admin.h"
+#include "queue/bulk.h"
 #include "queue/enqueue.h"
 #include "queue/executor_sql.h"
 #include "queue/maintenance.h"
@@ -289,6 +291,45 @@ TEST_F(ClaimTest, AQuietTransactionHoldingJobRowsEndsSoThatTheRowsCanBeRescued) 
     tx.commit();
   }
   EXPECT_EQ(rescued, 1);
+}
+
+// jobs list --state failed on a table of mostly other states used to walk the primary key
+// backwards past all of them; bulk selections walk ids forwards the same way.
+TEST_F(ClaimTest, AListOrSelectionOfOneStateReadsOnlyItsPageWhateverTheOtherStatesHold) {
+  // The failed jobs are the oldest: a walk down the primary key would pass every other one.
+  run("INSERT INTO daap.jobs (kind, state, attempt, finished_at) "
+      "SELECT 'noop', 'failed', 1, now() FROM generate_series(1, 100)");
+  run("INSERT INTO daap.jobs (kind, state, attempt, finished_at) "
+      "SELECT 'noop', 'succeeded', 1, now() FROM generate_series(1, 100000)");
+  for (const bool analysed : {false, true}) {
+    if (analysed) run("ANALYZE daap.jobs");
+    PlanCapture capture(conn);
+    {
+      pqxx::work tx(conn);
+      EXPECT_EQ(list_jobs(tx, JobFilter{.state = JobState::failed, .limit = 51}).size(), 51U);
+      EXPECT_EQ(list_jobs(tx, JobFilter{.state = JobState::failed, .limit = 51, .before = 60})
+                    .size(),
+                51U);
+    }
+    std::smatch m;
+    const std::string plans = capture.plans();
+    ASSERT_TRUE(std::regex_search(
+        plans, m, std::regex(R"(Index Scan Backward using jobs_state_id_idx[^\n]*actual rows=(\d+))")))
+        << "analysed: " << analysed << "\n" << plans;
+    EXPECT_LE(std::stol(m[1]), 52) << plans;
+    EXPECT_THAT(plans, Not(HasSubstr("jobs_pkey"))) << plans;
+    EXPECT_THAT(plans, Not(HasSubstr("Seq Scan on jobs"))) << plans;
+
+    capture.clear();
+    {
+      pqxx::work tx(conn);
+      EXPECT_EQ(select_jobs(tx, JobSelection{.state = JobState::failed}, 0, 1000000, 40).size(),
+                40U);
+    }
+    const auto forward = capture.index_scan("jobs_state_id_idx");
+    EXPECT_EQ(forward.rows, 40) << capture.plans();
+    EXPECT_LT(forward.buffers, 100) << capture.plans();
+  }
 }
 
 TEST(Migration009, FailsWaitingJobsItCannotScheduleAndKeepsEveryRow) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "queue/admin.h"
 #include "queue/enqueue.h"
 #include "schema/database_repository.h"
 #include "schema/errors.h"
@@ -206,6 +207,13 @@ int retry(const po::variables_map& vm) {
   // transition() locks the row and re-checks the status, so two retries cannot both pass.
   schema::transition(tx, record->id, schema::DatabaseStatus::provisioning);
   queue::NewJob job;
+  // The new attempt goes where the record's last one went, with its attempt budget.
+  const auto original =
+      queue::latest_job_of_database(tx, record->id, {"database.provision", "database.create"});
+  if (original) {
+    job.queue = original->queue;
+    job.max_attempts = original->max_attempts;
+  }
   job.kind = "database.provision";
   job.payload = {{"database_id", record->id}};
   job.unique_key = "provision:" + record->id;
@@ -213,7 +221,11 @@ int retry(const po::variables_map& vm) {
   const auto job_id = queue::enqueue(tx, job);
   tx.commit();
   std::cout << "database '" << record->name << "' (" << record->id
-            << ") is provisioning again: job " << job_id << "\n";
+            << ") is provisioning again: job " << job_id << " on queue " << job.queue << " with "
+            << job.max_attempts << " attempts"
+            << (original ? " (as job " + std::to_string(original->id) + ")"
+                         : " (no earlier job of it is left: the defaults)")
+            << "\n";
   return 0;
 }
 

@@ -1,4 +1,7 @@
-// daapctl jobs: list, show, retry and cancel jobs (queue/admin.h).
+// daapctl jobs: list and show jobs (queue/admin.h); retry, cancel, run now or delete many at
+// once, by ids or by a filter, in batches (queue/bulk.h).
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -6,6 +9,8 @@
 #include <pqxx/pqxx>
 
 #include "queue/admin.h"
+#include "queue/bulk.h"
+#include "schema/database_repository.h"
 #include "worker/daapctl/commands.h"
 
 namespace po = boost::program_options;
@@ -14,10 +19,25 @@ namespace daap::worker::daapctl {
 namespace {
 
 constexpr const char* kUsage =
-    "daapctl jobs list [--state S] [--kind K] [--queue Q] [--limit N] [--output table|json]\n"
+    "daapctl jobs list [--state S] [--kind K] [--queue Q] [--limit N] [--cursor C] "
+    "[--output table|json]\n"
     "       daapctl jobs show ID [--output table|json]\n"
-    "       daapctl jobs retry ID\n"
-    "       daapctl jobs cancel ID";
+    "       daapctl jobs retry|cancel|run-now|delete ID... [--dry-run] [--output table|json]\n"
+    "       daapctl jobs retry|cancel|run-now|delete FILTER... [--dry-run | --yes] "
+    "[--output table|json]\n"
+    "         FILTER: --state S --kind K --queue Q --database ID|NAME --since T --until T\n"
+    "                 --error-contains TEXT   (T: RFC 3339 time, or a DURATION meaning that "
+    "long ago)";
+
+// Flags that select jobs for a bulk action, and those only a bulk action takes.
+const std::vector<std::string> kBulkOnlyFlags = {"database",       "since",   "until",
+                                                 "error-contains", "dry-run", "yes"};
+const std::vector<std::string> kFilterFlags = {"state", "kind",  "queue",         "database",
+                                               "since", "until", "error-contains"};
+// How many matching jobs a dry run or a confirmation shows.
+constexpr int kSampleSize = 10;
+// Skipped jobs printed one per line before the rest are only counted (the JSON lists all).
+constexpr std::size_t kMaxSkippedLines = 100;
 
 constexpr std::size_t kErrorColumnWidth = 60;
 
@@ -61,16 +81,32 @@ int list(const po::variables_map& vm, OutputFormat output, pqxx::connection& con
   }
   if (vm.count("kind") != 0U) filter.kind = vm["kind"].as<std::string>();
   if (vm.count("queue") != 0U) filter.queue = vm["queue"].as<std::string>();
-  filter.limit = vm["limit"].as<int>();
-  if (filter.limit < 1 || filter.limit > 1000) {
-    throw UsageError("--limit must be between 1 and 1000, got " + std::to_string(filter.limit));
+  const int limit = vm["limit"].as<int>();
+  if (limit < 1 || limit > 1000) {
+    throw UsageError("--limit must be between 1 and 1000, got " + std::to_string(limit));
   }
+  for (const auto& flag : kBulkOnlyFlags) {
+    if (vm.count(flag) != 0U) throw UsageError("--" + flag + " does not apply to list");
+  }
+  if (vm.count("cursor") != 0U)
+    filter.before = parse_id(vm["cursor"].as<std::string>(), "--cursor");
+  // One more than the page: whether there is a next page.
+  filter.limit = limit + 1;
   pqxx::read_transaction tx(conn);
-  const auto jobs = queue::list_jobs(tx, filter);
+  auto jobs = queue::list_jobs(tx, filter);
+  std::optional<std::string> next_cursor;
+  if (jobs.size() > static_cast<std::size_t>(limit)) {
+    jobs.resize(static_cast<std::size_t>(limit));
+    next_cursor = std::to_string(jobs.back().id);
+  }
   if (output == OutputFormat::json) {
     auto items = nlohmann::json::array();
     for (const auto& job : jobs) items.push_back(queue::to_json(job));
-    std::cout << nlohmann::json{{"jobs", items}}.dump(2) << "\n";
+    std::cout << nlohmann::json{{"items", items},
+                                {"next_cursor",
+                                 next_cursor ? nlohmann::json(*next_cursor) : nlohmann::json()}}
+                     .dump(2)
+              << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
@@ -84,6 +120,7 @@ int list(const po::variables_map& vm, OutputFormat output, pqxx::connection& con
       std::cout,
       {"ID", "KIND", "QUEUE", "STATE", "PRIORITY", "ATTEMPT", "RUN_AT", "CREATED_AT", "LAST_ERROR"},
       rows);
+  if (next_cursor) std::cout << "next cursor: " << *next_cursor << "\n";
   return 0;
 }
 
@@ -136,42 +173,264 @@ int show(queue::JobId id, OutputFormat output, pqxx::connection& conn) {
   return 0;
 }
 
-int retry(queue::JobId id, pqxx::connection& conn) {
-  pqxx::work tx(conn);
-  const auto before = queue::get_job(tx, id);
-  if (!before) throw queue::JobNotFound(not_found(id));
-  if (before->state != queue::JobState::failed && before->state != queue::JobState::cancelled) {
-    throw queue::WrongJobState("job " + std::to_string(id) + " is " +
-                               std::string(queue::to_string(before->state)) +
-                               ": only failed or cancelled jobs can be retried");
+std::optional<std::string> optional_flag(const po::variables_map& vm, const std::string& name) {
+  if (vm.count(name) == 0U) return std::nullopt;
+  return vm[name].as<std::string>();
+}
+
+// --since/--until: an RFC 3339 time, or a duration meaning that long ago ("24h"); checked by
+// PostgreSQL, which compares it, and returned as a time it reads.
+std::string read_time_flag(pqxx::connection& conn, const std::string& flag,
+                           const std::string& text) {
+  pqxx::read_transaction tx(conn);
+  try {
+    const auto ago = parse_duration(text);
+    return tx.query_value<std::string>(
+        "SELECT to_jsonb(now() - $1::float8 * interval '1 millisecond') #>> '{}'",
+        pqxx::params{static_cast<double>(ago.count())});
+  } catch (const std::exception&) {
+    // Not a duration: a time, then.
   }
-  queue::retry_job(tx, id);
-  tx.commit();
-  const auto history = before->errors.is_array() ? before->errors.size() : 0U;
-  std::cout << "job " << id << ": " << queue::to_string(before->state)
-            << " -> available; attempt reset to 0 (was " << attempts(*before) << "), " << history
-            << " error(s) kept in its history\n";
+  try {
+    return tx.query_value<std::string>("SELECT to_jsonb($1::timestamptz) #>> '{}'",
+                                       pqxx::params{text});
+  } catch (const pqxx::sql_error&) {
+    throw UsageError("--" + flag + " must be an RFC 3339 time (2025-01-31T12:00:00Z) or a " +
+                     "duration meaning that long ago (24h), got '" + text + "'");
+  }
+}
+
+// The jobs a filtered action takes; UsageError for a bad flag, JobNotFound for an unknown
+// database.
+queue::JobSelection read_selection(const po::variables_map& vm, pqxx::connection& conn) {
+  queue::JobSelection s;
+  if (const auto state = optional_flag(vm, "state")) {
+    try {
+      s.state = queue::parse_job_state(*state);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--state: ") + e.what());
+    }
+  }
+  s.kind = optional_flag(vm, "kind");
+  s.queue = optional_flag(vm, "queue");
+  s.error_contains = optional_flag(vm, "error-contains");
+  if (const auto since = optional_flag(vm, "since"))
+    s.since = read_time_flag(conn, "since", *since);
+  if (const auto until = optional_flag(vm, "until"))
+    s.until = read_time_flag(conn, "until", *until);
+  if (const auto key = optional_flag(vm, "database")) {
+    pqxx::read_transaction tx(conn);
+    std::optional<schema::DatabaseRecord> record;
+    if (schema::is_uuid(*key)) record = schema::find_by_id(tx, *key);
+    if (!record) record = schema::find_by_active_name(tx, *key);
+    if (!record)
+      throw queue::JobNotFound("--database: no database with id or active name '" + *key + "'");
+    s.database_id = record->id;
+  }
+  return s;
+}
+
+std::string verb(queue::BulkAction action) {
+  switch (action) {
+    case queue::BulkAction::retry:
+      return "retried";
+    case queue::BulkAction::cancel:
+      return "cancelled";
+    case queue::BulkAction::run_now:
+      return "run now";
+    case queue::BulkAction::remove:
+      return "deleted";
+  }
+  return "done";
+}
+
+// One line for a job the action was done to.
+std::string done_line(const queue::BulkOutcome& o) {
+  const auto from = o.old_state.value_or("?");
+  const auto to = o.new_state.value_or("?");
+  const auto job = "job " + std::to_string(o.id);
+  if (from == "running" && to == "running") {
+    return job + " is running: cancellation requested; its worker ends it cancelled";
+  }
+  if (from == to) return job + ": " + from + ", due now";
+  if (to == "available")
+    return job + ": " + from + " -> available (attempt reset to 0, error history kept)";
+  return job + ": " + from + " -> " + to;
+}
+
+nlohmann::json to_json(const queue::BulkOutcome& o) {
+  const auto text = [](const std::optional<std::string>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+  };
+  return {{"id", o.id},
+          {"old_state", text(o.old_state)},
+          {"new_state", text(o.new_state)},
+          {"reason", text(o.reason)}};
+}
+
+// --dry-run: how many jobs the action would take, and the first few.
+int dry_run(queue::BulkAction action, const queue::JobSelection& selection, OutputFormat output,
+            pqxx::connection& conn) {
+  pqxx::read_transaction tx(conn);
+  const auto size = queue::measure(tx, selection);
+  const auto sample = queue::select_jobs(tx, selection, 0, size.max_id, kSampleSize);
+  if (output == OutputFormat::json) {
+    auto items = nlohmann::json::array();
+    for (const auto& job : sample) items.push_back(queue::to_json(job));
+    std::cout << nlohmann::json{{"action", std::string(queue::to_string(action))},
+                                {"dry_run", true},
+                                {"count", size.count},
+                                {"sample", items}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+  std::cout << "dry run: " << queue::to_string(action) << " would take " << size.count << " job(s)";
+  if (size.count > 0) std::cout << "; the first " << sample.size() << ":";
+  std::cout << "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& job : sample) {
+    rows.push_back({std::to_string(job.id), job.kind, job.queue,
+                    std::string(queue::to_string(job.state)), attempts(job),
+                    one_line(job.last_error.value_or(""), kErrorColumnWidth)});
+  }
+  if (!rows.empty()) {
+    print_table(std::cout, {"ID", "KIND", "QUEUE", "STATE", "ATTEMPT", "LAST_ERROR"}, rows);
+  }
+  std::cout << "nothing was changed\n";
   return 0;
 }
 
-int cancel(queue::JobId id, pqxx::connection& conn) {
-  pqxx::work tx(conn);
-  const auto before = queue::get_job(tx, id);
-  if (!before) throw queue::JobNotFound(not_found(id));
-  if (before->state != queue::JobState::available && before->state != queue::JobState::running) {
-    throw queue::WrongJobState("job " + std::to_string(id) + " is already " +
-                               std::string(queue::to_string(before->state)) +
-                               ": only available or running jobs can be cancelled");
+// Asks on the terminal before acting on a filtered set; without one, refuses.
+bool confirmed(queue::BulkAction action, std::int64_t count) {
+  if (isatty(STDIN_FILENO) == 0) {
+    throw UsageError(std::string(queue::to_string(action)) + " would take " +
+                     std::to_string(count) +
+                     " job(s) and no terminal can confirm it: pass --yes to go ahead (see them "
+                     "first with --dry-run)");
   }
-  const auto after = queue::cancel_job(tx, id);
-  tx.commit();
-  if (after == queue::JobState::cancelled) {
-    std::cout << "job " << id << ": " << queue::to_string(before->state) << " -> cancelled\n";
+  std::cerr << queue::to_string(action) << " " << count << " job(s)? [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+// Runs `action` over the ids (given, or selected by the filter up to max_id) in keyset batches
+// of at most kBulkBatchSize, one transaction each, and reports per job.
+int bulk(queue::BulkAction action, const po::variables_map& vm, OutputFormat output,
+         pqxx::connection& conn) {
+  std::vector<queue::JobId> given;
+  if (vm.count("id") != 0U) {
+    for (const auto& text : vm["id"].as<std::vector<std::string>>()) {
+      given.push_back(parse_id(text, "ID"));
+    }
+  }
+  const bool filtered = std::any_of(kFilterFlags.begin(), kFilterFlags.end(),
+                                    [&](const std::string& f) { return vm.count(f) != 0U; });
+  const auto name = std::string(queue::to_string(action));
+  if (!given.empty() && filtered) throw UsageError(name + " takes job ids or a filter, not both");
+  if (given.empty() && !filtered) {
+    throw UsageError(name +
+                     " needs job ids or a filter (--state, --kind, --queue, --database, "
+                     "--since, --until, --error-contains)");
+  }
+  const bool dry = vm.count("dry-run") != 0U;
+  if (dry && vm.count("yes") != 0U) throw UsageError("--dry-run and --yes exclude each other");
+
+  queue::JobSelection selection;
+  if (filtered) {
+    selection = read_selection(vm, conn);
   } else {
-    std::cout << "job " << id << " is " << queue::to_string(after)
-              << ": cancellation requested; its worker ends it cancelled\n";
+    std::sort(given.begin(), given.end());
+    given.erase(std::unique(given.begin(), given.end()), given.end());
+    selection.ids = given;
   }
-  return 0;
+  if (dry) return dry_run(action, selection, output, conn);
+
+  std::int64_t total = static_cast<std::int64_t>(given.size());
+  queue::JobId up_to = given.empty() ? 0 : given.back();
+  if (filtered) {
+    queue::SelectionSize size;
+    {
+      pqxx::read_transaction tx(conn);
+      size = queue::measure(tx, selection);
+    }
+    total = size.count;
+    up_to = size.max_id;
+    if (total == 0) {
+      if (output == OutputFormat::json) {
+        std::cout << nlohmann::json{{"items", nlohmann::json::array()}, {"done", 0}, {"skipped", 0}}
+                         .dump(2)
+                  << "\n";
+      } else {
+        std::cout << "no jobs match: nothing to " << name << "\n";
+      }
+      return 0;
+    }
+    if (vm.count("yes") == 0U && !confirmed(action, total)) {
+      std::cerr << "daapctl jobs " << name << ": not confirmed; nothing was changed\n";
+      return 1;
+    }
+  }
+
+  std::vector<queue::BulkOutcome> outcomes;
+  std::int64_t done = 0;
+  std::int64_t skipped = 0;
+  queue::JobId after = 0;
+  std::size_t next_given = 0;
+  while (true) {
+    std::vector<queue::JobId> batch;
+    if (filtered) {
+      pqxx::read_transaction tx(conn);
+      for (const auto& job :
+           queue::select_jobs(tx, selection, after, up_to, queue::kBulkBatchSize)) {
+        batch.push_back(job.id);
+      }
+    } else {
+      while (next_given < given.size() && batch.size() < queue::kBulkBatchSize) {
+        batch.push_back(given[next_given++]);
+      }
+    }
+    if (batch.empty()) break;
+    after = batch.back();
+    pqxx::work tx(conn, "bulk " + name);
+    auto results = queue::apply(tx, action, batch);
+    tx.commit();
+    for (auto& o : results) {
+      (o.done() ? done : skipped) += 1;
+      outcomes.push_back(std::move(o));
+    }
+    if (total > queue::kBulkBatchSize) {
+      std::cerr << name << ": " << (done + skipped) << "/" << total << " (" << done << " done, "
+                << skipped << " skipped)\n";
+    }
+  }
+
+  if (output == OutputFormat::json) {
+    auto items = nlohmann::json::array();
+    for (const auto& o : outcomes) items.push_back(to_json(o));
+    std::cout << nlohmann::json{{"items", items}, {"done", done}, {"skipped", skipped}}.dump(2)
+              << "\n";
+    return skipped == 0 ? 0 : 1;
+  }
+  const bool each = outcomes.size() <= 20;
+  std::size_t skipped_lines = 0;
+  for (const auto& o : outcomes) {
+    if (o.done()) {
+      if (each) std::cout << done_line(o) << "\n";
+    } else if (skipped_lines++ < kMaxSkippedLines) {
+      std::cerr << "daapctl jobs " << name << ": job " << o.id << " not " << verb(action) << ": "
+                << *o.reason << "\n";
+    }
+  }
+  if (skipped_lines > kMaxSkippedLines) {
+    std::cerr << "daapctl jobs " << name << ": " << (skipped_lines - kMaxSkippedLines)
+              << " more skipped (--output json lists every job)\n";
+  }
+  if (outcomes.size() > 1) {
+    std::cout << name << ": " << done << " done, " << skipped << " skipped\n";
+  }
+  return skipped == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -179,29 +438,65 @@ int cancel(queue::JobId id, pqxx::connection& conn) {
 int jobs_command(const Args& args) {
   po::options_description options("jobs options");
   options.add_options()("state", po::value<std::string>(),
-                        "list: available, running, succeeded, failed or cancelled")(
-      "kind", po::value<std::string>(), "list: only this kind")("queue", po::value<std::string>(),
-                                                                "list: only this queue")(
-      "limit", po::value<int>()->default_value(50), "list: at most N jobs (1..1000)")(
-      "action", po::value<std::string>(), "list, show, retry or cancel")(
-      "id", po::value<std::string>(), "job id");
+                        "list, filter: available, running, succeeded, failed or cancelled")(
+      "kind", po::value<std::string>(), "list, filter: only this kind")(
+      "queue", po::value<std::string>(), "list, filter: only this queue")(
+      "database", po::value<std::string>(), "filter: only jobs of this databases record (ID|NAME)")(
+      "since", po::value<std::string>(),
+      "filter: finished (or, unfinished, created) at or after T: RFC 3339, or a DURATION ago")(
+      "until", po::value<std::string>(), "filter: ... before T")(
+      "error-contains", po::value<std::string>(),
+      "filter: last_error contains TEXT (case-insensitive, taken literally)")(
+      "dry-run", "bulk: print how many jobs would be taken and the first few; change nothing")(
+      "yes,y", "bulk: act on a filter's jobs without asking")(
+      "limit", po::value<int>()->default_value(50), "list: at most N jobs per page (1..1000)")(
+      "cursor", po::value<std::string>(), "list: the next cursor the previous page printed")(
+      "action", po::value<std::string>(), "list, show, retry, cancel, run-now or delete")(
+      "id", po::value<std::vector<std::string>>(), "job ids");
   add_output_option(options);
   po::positional_options_description positional;
-  positional.add("action", 1).add("id", 1);
+  positional.add("action", 1).add("id", -1);
   po::variables_map vm;
   if (!parse_command_line(args, kUsage, options, positional, vm)) return 0;
-  if (vm.count("action") == 0U) throw UsageError("missing action (list, show, retry, cancel)");
+  if (vm.count("action") == 0U) {
+    throw UsageError("missing action (list, show, retry, cancel, run-now, delete)");
+  }
   const auto action = vm["action"].as<std::string>();
   const auto output = read_output_format(vm);
+  const auto ids =
+      vm.count("id") != 0U ? vm["id"].as<std::vector<std::string>>() : std::vector<std::string>{};
 
+  std::optional<queue::BulkAction> bulk_action;
   std::optional<queue::JobId> id;
   if (action == "list") {
-    if (vm.count("id") != 0U) throw UsageError("list takes no ID");
-  } else if (action == "show" || action == "retry" || action == "cancel") {
-    if (vm.count("id") == 0U) throw UsageError(action + " needs a job ID");
-    id = parse_id(vm["id"].as<std::string>(), "ID");
+    if (!ids.empty()) throw UsageError("list takes no ID");
+  } else if (action == "show") {
+    if (ids.size() != 1) throw UsageError("show needs one job ID");
+    id = parse_id(ids[0], "ID");
+  } else if (action == "retry") {
+    bulk_action = queue::BulkAction::retry;
+  } else if (action == "cancel") {
+    bulk_action = queue::BulkAction::cancel;
+  } else if (action == "run-now") {
+    bulk_action = queue::BulkAction::run_now;
+  } else if (action == "delete") {
+    bulk_action = queue::BulkAction::remove;
   } else {
     throw UsageError("unknown action '" + action + "'");
+  }
+  if (!bulk_action && action != "list") {
+    for (const auto& flag : kBulkOnlyFlags) {
+      if (vm.count(flag) != 0U) throw UsageError("--" + flag + " does not apply to " + action);
+    }
+  }
+  if (bulk_action) {
+    for (const auto* flag : {"limit", "cursor"}) {
+      if (!vm[flag].defaulted() && vm.count(flag) != 0U) {
+        throw UsageError(std::string("--") + flag + " applies to list only");
+      }
+    }
+    // Ids are checked before connecting: a typo is a usage error.
+    for (const auto& text : ids) parse_id(text, "ID");
   }
 
   const auto db = read_database_config(vm);
@@ -209,8 +504,7 @@ int jobs_command(const Args& args) {
   return report_refusals([&] {
     if (action == "list") return list(vm, output, conn);
     if (action == "show") return show(*id, output, conn);
-    if (action == "retry") return retry(*id, conn);
-    return cancel(*id, conn);
+    return bulk(*bulk_action, vm, output, conn);
   });
 }
 

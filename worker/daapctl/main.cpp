@@ -87,11 +87,12 @@ constexpr const char* kUsage =
     "  databases list [filters] | show ID|NAME\n"
     "  enqueue KIND JSON [--queue Q] [--priority P] [--run-at RFC3339|+DURATION]\n"
     "          [--max-attempts N] [--unique-key K]          prints the job id\n"
-    "  jobs list [--state S] [--kind K] [--queue Q] [--limit N] [--output table|json]\n"
+    "  jobs list [--state S] [--kind K] [--queue Q] [--limit N] [--cursor C] [--output ...]\n"
     "  jobs show ID [--output table|json]                 all fields and the error history\n"
-    "  jobs retry ID                                      failed/cancelled -> available\n"
-    "  jobs cancel ID                                     available -> cancelled; running ->\n"
-    "                                                     cancellation requested\n"
+    "  jobs retry|cancel|run-now|delete ID...|FILTER [--dry-run|--yes]\n"
+    "                                                     many jobs at once (jobs --help)\n"
+    "  queues list | pause NAME | resume NAME | limit NAME N|none\n"
+    "                                                     see and steer queues\n"
     "  stats [--output table|json]                        daap.job_stats\n"
     "  workers [--output table|json]                      live worker replicas\n"
     "\n"
@@ -108,6 +109,7 @@ int main(int argc, char** argv) {
       {"databases", databases_command},
       {"enqueue", enqueue_command},
       {"jobs", jobs_command},
+      {"queues", queues_command},
       {"stats", stats_command},
       {"workers", workers_command},
   };

@@ -48,6 +48,8 @@ int stats_command(const Args& args) {
            {"kind", s.kind},
            {"state", s.state},
            {"count", s.count},
+           {"due", s.due},
+           {"scheduled", s.scheduled},
            {"oldest_available_age_seconds", s.oldest_available_age_seconds
                                                 ? nlohmann::json(*s.oldest_available_age_seconds)
                                                 : nlohmann::json()}});
@@ -57,10 +59,14 @@ int stats_command(const Args& args) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : stats) {
+    const bool available = s.state == "available";
     rows.push_back({s.queue, s.kind, s.state, std::to_string(s.count),
+                    available ? std::to_string(s.due) : "-",
+                    available ? std::to_string(s.scheduled) : "-",
                     seconds_text(s.oldest_available_age_seconds)});
   }
-  print_table(std::cout, {"QUEUE", "KIND", "STATE", "COUNT", "OLDEST_AVAILABLE_AGE"}, rows);
+  print_table(std::cout, {"QUEUE", "KIND", "STATE", "COUNT", "DUE", "SCHEDULED", "OLDEST_DUE_AGE"},
+              rows);
   return 0;
 }
 

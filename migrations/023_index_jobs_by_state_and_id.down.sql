@@ -1,0 +1,1 @@
+DROP INDEX daap.jobs_state_id_idx;

@@ -1,0 +1,1 @@
+DROP VIEW daap.queue_overview;
