@@ -19,6 +19,7 @@ int migrate_command(const Args& args);
 int databases_command(const Args& args);
 int enqueue_command(const Args& args);
 int jobs_command(const Args& args);
+int periodic_command(const Args& args);
 int stats_command(const Args& args);
 int workers_command(const Args& args);
 

@@ -92,6 +92,9 @@ constexpr const char* kUsage =
     "  jobs retry ID                                      failed/cancelled -> available\n"
     "  jobs cancel ID                                     available -> cancelled; running ->\n"
     "                                                     cancellation requested\n"
+    "  periodic list [--output table|json]                periodic jobs and their next runs\n"
+    "  periodic add NAME --schedule CRON --kind K [--payload JSON] [--time-zone Z] [--replace]\n"
+    "  periodic remove|enable|disable|run-now NAME\n"
     "  stats [--output table|json]                        daap.job_stats\n"
     "  workers [--output table|json]                      live worker replicas\n"
     "\n"
@@ -108,6 +111,7 @@ int main(int argc, char** argv) {
       {"databases", databases_command},
       {"enqueue", enqueue_command},
       {"jobs", jobs_command},
+      {"periodic", periodic_command},
       {"stats", stats_command},
       {"workers", workers_command},
   };
