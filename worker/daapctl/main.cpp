@@ -84,7 +84,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  migrate up [N] | down N | down --all | goto V | force V | version\n"
-    "  databases list [filters] | show ID|NAME\n"
+    "  databases list [filters] | show ID|NAME | retry ID|NAME | reconcile [ID|NAME]\n"
     "  enqueue KIND JSON [--queue Q] [--priority P] [--run-at RFC3339|+DURATION]\n"
     "          [--max-attempts N] [--unique-key K]          prints the job id\n"
     "  jobs list [--state S] [--kind K] [--queue Q] [--limit N] [--output table|json]\n"
