@@ -48,9 +48,10 @@ FROM ${DEBIAN_IMAGE} AS runtime
 ENV DEBIAN_FRONTEND=noninteractive
 COPY --from=build /out/runtime-packages /tmp/runtime-packages
 # tini as PID 1 forwards SIGTERM to daap-worker and reaps the kubectl children it spawns;
-# ca-certificates for sslrootcert=/etc/ssl/certs/ca-certificates.crt in DATABASE_URL.
+# ca-certificates for sslrootcert=/etc/ssl/certs/ca-certificates.crt in DATABASE_URL; tzdata
+# for periodic jobs' time zones (date/tz reads /usr/share/zoneinfo).
 RUN apt-get update -q \
- && xargs -a /tmp/runtime-packages apt-get install -y -q --no-install-recommends tini ca-certificates \
+ && xargs -a /tmp/runtime-packages apt-get install -y -q --no-install-recommends tini ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages \
  && groupadd --system --gid 10001 daap \
  && useradd --system --uid 10001 --gid daap --home-dir /var/lib/daap --create-home \

@@ -8,9 +8,10 @@
 namespace daap::schema {
 namespace {
 
-constexpr std::array<std::pair<DatabaseStatus, std::string_view>, 5> kStatusNames = {{
+constexpr std::array<std::pair<DatabaseStatus, std::string_view>, 6> kStatusNames = {{
     {DatabaseStatus::provisioning, "provisioning"},
     {DatabaseStatus::ready, "ready"},
+    {DatabaseStatus::degraded, "degraded"},
     {DatabaseStatus::error, "error"},
     {DatabaseStatus::deleting, "deleting"},
     {DatabaseStatus::deleted, "deleted"},
@@ -107,7 +108,7 @@ DatabaseStatus parse_status(std::string_view text) {
     if (name == text) return value;
   }
   throw InvalidInput("status",
-                     "must be one of provisioning, ready, error, deleting, deleted; got '" +
+                     "must be one of provisioning, ready, degraded, error, deleting, deleted; got '" +
                          std::string(text) + "'");
 }
 
@@ -117,7 +118,9 @@ bool can_transition(DatabaseStatus from, DatabaseStatus to) {
     case S::provisioning:
       return to == S::ready || to == S::error;
     case S::ready:
-      return to == S::deleting;
+      return to == S::deleting || to == S::degraded;
+    case S::degraded:  // ready again when a reconcile finds it whole
+      return to == S::ready || to == S::deleting;
     case S::error:
       return to == S::deleting || to == S::provisioning;  // provisioning again is a retry
     case S::deleting:

@@ -15,7 +15,9 @@ namespace daap::schema {
 using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
 
 // Lifecycle of a record (the table's status column).
-enum class DatabaseStatus { provisioning, ready, error, deleting, deleted };
+// degraded: was ready, but a reconcile (database.reconcile) found its database, role or secret
+// missing or not logging in; ready again once a later reconcile finds it whole.
+enum class DatabaseStatus { provisioning, ready, degraded, error, deleting, deleted };
 
 // The status as stored in the status column ("provisioning", ...).
 std::string_view to_string(DatabaseStatus status);
@@ -24,7 +26,8 @@ std::string_view to_string(DatabaseStatus status);
 DatabaseStatus parse_status(std::string_view text);
 
 // Whether the lifecycle allows from -> to:
-// provisioning->ready|error, ready->deleting, error->deleting|provisioning, deleting->deleted.
+// provisioning->ready|error, ready->deleting|degraded, degraded->ready|deleting,
+// error->deleting|provisioning, deleting->deleted.
 bool can_transition(DatabaseStatus from, DatabaseStatus to);
 
 // Throws InvalidTransition naming both states unless can_transition(from, to).

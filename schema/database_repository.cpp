@@ -226,18 +226,24 @@ DatabaseRecord update(pqxx::transaction_base& tx, std::string_view id,
 DatabaseRecord transition(pqxx::transaction_base& tx, std::string_view id, DatabaseStatus to,
                           const std::optional<std::string>& error_message,
                           const std::optional<ConnectionDetails>& connection) {
-  if (error_message && to != DatabaseStatus::error) {
-    throw InvalidInput("error_message", "is recorded only by a transition to error");
+  if (error_message && to != DatabaseStatus::error && to != DatabaseStatus::degraded) {
+    throw InvalidInput("error_message", "is recorded only by a transition to error or degraded");
   }
   if (connection && to != DatabaseStatus::ready) {
     throw InvalidInput("connection", "is recorded only by a transition to ready");
   }
   if (connection) validate_connection(*connection);
   auto next = lock(tx, id);
-  check_transition(next.status, to);
+  // degraded -> degraded: what is wrong changed.
+  if (!(next.status == DatabaseStatus::degraded && to == DatabaseStatus::degraded)) {
+    check_transition(next.status, to);
+  }
+  const bool recovered = next.status == DatabaseStatus::degraded && to == DatabaseStatus::ready;
   next.status = to;
-  if (to == DatabaseStatus::error) next.error_message = error_message;
-  if (to == DatabaseStatus::provisioning) next.error_message.reset();  // a retry starts clean
+  if (to == DatabaseStatus::error || to == DatabaseStatus::degraded) {
+    next.error_message = error_message;
+  }
+  if (to == DatabaseStatus::provisioning || recovered) next.error_message.reset();  // starts clean
   if (connection) {
     next.host = connection->host;
     next.port = connection->port;
@@ -247,6 +253,22 @@ DatabaseRecord transition(pqxx::transaction_base& tx, std::string_view id, Datab
                              pqxx::params{id, std::string(to_string(to)), next.error_message,
                                           next.host, next.port, next.secret_name})
                          .one_row());
+}
+
+std::vector<DatabaseRecord> find_to_reconcile(pqxx::transaction_base& tx) {
+  std::vector<DatabaseRecord> records;
+  for (const auto& row : tx.exec(sql::select_databases_to_reconcile)) {
+    records.push_back(read_record(row));
+  }
+  return records;
+}
+
+std::vector<std::string> live_ids(pqxx::transaction_base& tx) {
+  std::vector<std::string> ids;
+  for (const auto& row : tx.exec(sql::select_live_database_ids)) {
+    ids.push_back(row[0].as<std::string>());
+  }
+  return ids;
 }
 
 DatabaseRecord soft_delete(pqxx::transaction_base& tx, std::string_view id) {

@@ -38,13 +38,19 @@ DatabaseRecord update(pqxx::transaction_base& tx, std::string_view id,
                       const std::optional<std::string>& purpose);
 
 // Moves a record along the status lifecycle, holding its row lock until the caller commits.
-// `error_message` is recorded only by a move to error, `connection` only by a move to ready
-// (either given for another target is InvalidInput). A retry (error -> provisioning) clears the
-// error message; a move to deleted sets deleted_at. Throws InvalidInput, NotFound, or
+// `error_message` is recorded only by a move to error or degraded (what is wrong), and
+// `connection` only by a move to ready (either given for another target is InvalidInput). A
+// retry (error -> provisioning) and a recovery (degraded -> ready) clear the error message; a
+// move to deleted sets deleted_at. degraded -> degraded updates the message. Throws InvalidInput, NotFound, or
 // InvalidTransition naming both states.
 DatabaseRecord transition(pqxx::transaction_base& tx, std::string_view id, DatabaseStatus to,
                           const std::optional<std::string>& error_message = std::nullopt,
                           const std::optional<ConnectionDetails>& connection = std::nullopt);
+
+// The records a reconcile checks: ready and degraded ones, oldest first.
+std::vector<DatabaseRecord> find_to_reconcile(pqxx::transaction_base& tx);
+// Ids of every record that is not deleted: the objects a provisioner may hold for a record.
+std::vector<std::string> live_ids(pqxx::transaction_base& tx);
 
 // Marks a record deleted (transition to deleted): it stays in the table, its name is free again.
 DatabaseRecord soft_delete(pqxx::transaction_base& tx, std::string_view id);

@@ -62,6 +62,8 @@ fi
 case "$1" in
   apply) cat > "$STANDIN_DIR/applied.json" ;;
   get) case "$*" in
+         *secret/*) cat "$STANDIN_DIR/secret.txt" 2>/dev/null || true ;;
+         *--all-namespaces*) cat "$STANDIN_DIR/labelled.json" 2>/dev/null || echo '{"items": []}' ;;
          *--ignore-not-found*) cat "$STANDIN_DIR/existing.json" 2>/dev/null || true ;;
          *clusters.*) cat "$STANDIN_DIR/cluster.json" ;;
          *poolers.*) cat "$STANDIN_DIR/pooler.json" ;;
@@ -374,6 +376,85 @@ TEST_F(CnpgProvisionerTest, CredentialsInAKubectlErrorAreNotRepeated) {
     EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("admin:***@api.internal"), std::string::npos) << e.what();
   }
+}
+
+
+// The reconciler: what it reads through kubectl, and that it changes nothing.
+class CnpgReconcileTest : public CnpgOwnershipTest {
+ protected:
+  static nlohmann::json healthy(nlohmann::json cluster) {
+    cluster["status"] = {{"phase", "Cluster in healthy state"}, {"readyInstances", 1}};
+    return cluster;
+  }
+  ReconcileReport reconcile(const std::vector<std::string>& live = {}) {
+    auto record = orders();
+    record.status = schema::DatabaseStatus::ready;
+    record.secret_name = "orders-app";
+    return provisioner_.reconcile({record}, live, interrupt_);
+  }
+  bool changed_anything() {
+    return args().find("apply ") != std::string::npos ||
+           args().find("delete ") != std::string::npos;
+  }
+};
+
+TEST_F(CnpgReconcileTest, AHealthyClusterWithItsPoolerAndSecretIsWhole) {
+  existing({healthy(object("Cluster", "orders", orders().id)),
+            object("Pooler", "orders-pooler", orders().id)});
+  write(dir_ / "secret.txt", "secret/orders-app\n");
+  const auto report = reconcile({orders().id});
+  ASSERT_EQ(report.records.size(), 1U);
+  EXPECT_EQ(report.records[0].problem, std::nullopt);
+  EXPECT_TRUE(report.orphans.empty());
+  EXPECT_NE(args().find("get --request-timeout=30s --namespace shop --ignore-not-found -o name "
+                        "secret/orders-app"),
+            std::string::npos)
+      << args();
+  EXPECT_FALSE(changed_anything());
+}
+
+TEST_F(CnpgReconcileTest, AMissingClusterAndSecretAreWhatTheRecordLacks) {
+  existing({object("Pooler", "orders-pooler", orders().id)});
+  const auto report = reconcile({orders().id});
+  ASSERT_EQ(report.records.size(), 1U);
+  EXPECT_EQ(report.records[0].problem,
+            "Cluster shop/orders is missing; Secret shop/orders-app is missing");
+  EXPECT_FALSE(changed_anything());
+}
+
+TEST_F(CnpgReconcileTest, AnUnhealthyOrForeignClusterIsAProblem) {
+  auto cluster = object("Cluster", "orders", orders().id);
+  cluster["status"] = {{"phase", "Failing over"}};
+  existing({cluster, object("Pooler", "orders-pooler", other_id_)});
+  write(dir_ / "secret.txt", "secret/orders-app\n");
+  EXPECT_EQ(reconcile({orders().id}).records[0].problem,
+            "Cluster shop/orders is not healthy (phase 'Failing over'); Pooler "
+            "shop/orders-pooler is not labelled daap.io/database-id=" +
+                orders().id);
+}
+
+TEST_F(CnpgReconcileTest, ALabelledClusterOfNoLiveRecordIsReportedNotDeleted) {
+  existing({healthy(object("Cluster", "orders", orders().id)),
+            object("Pooler", "orders-pooler", orders().id)});
+  write(dir_ / "secret.txt", "secret/orders-app\n");
+  write(dir_ / "labelled.json",
+        nlohmann::json{{"kind", "List"},
+                       {"items",
+                        {object("Cluster", "orders", orders().id),
+                         object("Cluster", "old", other_id_),
+                         object("Pooler", "old-pooler", other_id_)}}}
+            .dump());
+  const auto report = reconcile({orders().id});
+  ASSERT_EQ(report.orphans.size(), 2U);
+  EXPECT_EQ(report.orphans[0].object, "Cluster shop/old");
+  EXPECT_EQ(report.orphans[0].database_id, other_id_);
+  EXPECT_EQ(report.orphans[1].object, "Pooler shop/old-pooler");
+  EXPECT_NE(args().find("get --request-timeout=30s clusters.postgresql.cnpg.io,"
+                        "poolers.postgresql.cnpg.io --all-namespaces -l daap.io/database-id -o "
+                        "json"),
+            std::string::npos)
+      << args();
+  EXPECT_FALSE(changed_anything());
 }
 
 }  // namespace

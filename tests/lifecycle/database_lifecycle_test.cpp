@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -510,6 +511,126 @@ TEST_F(DatabaseLifecycle, ACancelledProvisionOnAHungTargetEndsAndFreesItsSlot) {
   // Its only slot is free again: the next job runs.
   const auto next = enqueue("noop", nlohmann::json::object());
   wait_job(next, "succeeded");
+  stop_worker(worker);
+}
+
+
+// The reconciler --------------------------------------------------------------------------
+
+class Reconcile : public DatabaseLifecycle {
+ protected:
+  std::string ready(const std::string& stem) {
+    const auto name = unique_name(stem);
+    const auto create = enqueue("database.create", create_payload(name));
+    wait_job(create, "succeeded");
+    wait_status(name, "ready");
+    return name;
+  }
+  // `daapctl databases reconcile [key]`, waited for; the job's result.
+  nlohmann::json reconcile(const std::string& key = "") {
+    const auto r = run_daapctl(url(), "databases reconcile " + key);
+    EXPECT_EQ(r.status, 0) << r.output;
+    const auto at = r.output.rfind("job ");
+    if (at == std::string::npos) return nullptr;
+    const auto id = std::stoll(r.output.substr(at + 4));
+    wait_job(id, "succeeded");
+    return nlohmann::json::parse(job(id, "result"));
+  }
+  void on_target(const std::string& sql) {
+    pqxx::connection conn(server_url());
+    pqxx::nontransaction(conn).exec(sql);
+  }
+};
+
+TEST_F(Reconcile, ADroppedDatabaseMakesItsRecordDegradedSayingSo) {
+  auto& worker = start_worker();
+  const auto name = ready("dropdb");
+  const auto other = ready("intact");
+  const auto pg = pg_name(name);
+  on_target("DROP DATABASE " + pg + " WITH (FORCE)");
+  const auto result = reconcile();
+  EXPECT_EQ(record(name, "status"), "degraded");
+  EXPECT_EQ(record(name, "error_message"), "database " + pg + " is missing");
+  EXPECT_EQ(record(other, "status"), "ready") << "a whole one stays ready";
+  EXPECT_EQ(result["checked"], 2);
+  ASSERT_EQ(result["degraded"].size(), 1U);
+  EXPECT_EQ(result["degraded"][0]["name"], name);
+  stop_worker(worker);
+}
+
+TEST_F(Reconcile, ADroppedRoleMakesItsRecordDegradedSayingSo) {
+  auto& worker = start_worker();
+  const auto name = ready("droprole");
+  const auto pg = pg_name(name);
+  on_target("ALTER DATABASE " + pg + " OWNER TO CURRENT_USER");
+  on_target("DROP ROLE " + pg);
+  reconcile(name);
+  EXPECT_EQ(record(name, "status"), "degraded");
+  EXPECT_NE(record(name, "error_message").find("role " + pg + " is missing"), std::string::npos)
+      << record(name, "error_message");
+  stop_worker(worker);
+}
+
+TEST_F(Reconcile, AMissingSecretDegradesARecordThatIsReadyAgainOnceItIsBack) {
+  auto& worker = start_worker();
+  const auto name = ready("secret");
+  const auto path = secret_path(name);
+  const auto saved = read_file(path);
+  std::filesystem::remove(path);
+  reconcile(name);
+  EXPECT_EQ(record(name, "status"), "degraded");
+  EXPECT_EQ(record(name, "error_message"), "secret file " + path.string() + " is missing");
+
+  std::ofstream(path) << saved;
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  const auto result = reconcile(name);
+  EXPECT_EQ(record(name, "status"), "ready");
+  EXPECT_EQ(record(name, "error_message"), "");
+  ASSERT_EQ(result["recovered"].size(), 1U);
+  stop_worker(worker);
+}
+
+TEST_F(Reconcile, ASecretThatNoLongerLogsInDegradesItsRecord) {
+  auto& worker = start_worker();
+  const auto name = ready("password");
+  const auto pg = pg_name(name);
+  on_target("ALTER ROLE " + pg + " PASSWORD 'changed-by-hand'");
+  reconcile(name);
+  EXPECT_EQ(record(name, "status"), "degraded");
+  EXPECT_NE(record(name, "error_message").find("the secret does not log in"), std::string::npos)
+      << record(name, "error_message");
+  EXPECT_EQ(record(name, "error_message").find("changed-by-hand"), std::string::npos);
+  stop_worker(worker);
+}
+
+TEST_F(Reconcile, AnOrphanIsReportedAndLeftInPlace) {
+  auto& worker = start_worker();
+  const auto name = ready("orphan");
+  const auto pg = pg_name(name);
+  const auto id = record(name, "id");
+  // Its record says deleted (set by hand, not by database.deprovision): what the provisioner
+  // made for it is an orphan.
+  {
+    pqxx::connection conn(url());
+    pqxx::nontransaction(conn).exec(
+        "UPDATE daap.databases SET status = 'deleted', deleted_at = now() WHERE id = $1",
+        pqxx::params{id});
+  }
+  const auto result = reconcile();
+  EXPECT_EQ(result["checked"], 0);
+  std::set<std::string> orphans;
+  for (const auto& o : result["orphans"]) {
+    if (o["database_id"] == id) orphans.insert(o["object"].get<std::string>());
+  }
+  EXPECT_EQ(orphans, (std::set<std::string>{"database " + pg, "role " + pg}));
+  EXPECT_NE(output().find("orphan"), std::string::npos);
+  EXPECT_EQ(query_int(server_url(), "SELECT count(*) FROM pg_database WHERE datname = '" + pg +
+                                        "'"),
+            1)
+      << "never dropped";
+  EXPECT_EQ(query_int(server_url(), "SELECT count(*) FROM pg_roles WHERE rolname = '" + pg + "'"),
+            1);
   stop_worker(worker);
 }
 

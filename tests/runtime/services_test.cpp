@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "queue/periodic_jobs.h"
 #include "tests/runtime/runtime_fixture.h"
 #include "worker/runtime/heartbeat.h"
 #include "worker/runtime/maintainer.h"
@@ -142,6 +143,82 @@ TEST_F(RuntimeTest, AStoppedMaintainerHandsLeadershipOverAtOnce) {
     first.stop();
   }
   EXPECT_TRUE(second.pass());
+}
+
+
+// Periodic jobs in the maintainer's pass ----------------------------------------------------
+
+// A periodic job whose yearly run (1 January, 00:00 UTC) is due: added three years ago.
+void due_periodic_job(RuntimeTest& t, const std::string& name) {
+  t.exec("DELETE FROM daap.periodic_jobs");  // the built-in ones could come due mid-test
+  t.exec("SELECT daap.add_periodic_job(name => $1, schedule => '0 0 1 1 *', kind => 'noop')",
+         pqxx::params{name});
+  t.exec("UPDATE daap.periodic_jobs SET schedule_from = now() - interval '3 years' "
+         "WHERE name = $1",
+         pqxx::params{name});
+}
+
+std::int64_t periodic_runs(RuntimeTest& t, const std::string& name) {
+  return t.count("SELECT count(*) FROM daap.jobs WHERE unique_key LIKE 'periodic:" + name +
+                 ":%'");
+}
+
+TEST_F(RuntimeTest, ADuePeriodicRunIsEnqueuedOnceAcrossALeaderChange) {
+  due_periodic_job(*this, "yearly");
+  Maintainer first(maintainer_config("first"), pool), second(maintainer_config("second"), pool);
+  ASSERT_TRUE(first.pass());
+  EXPECT_EQ(periodic_runs(*this, "yearly"), 1);
+  // Its job finished (so the unique key no longer holds it), and leadership changed hands.
+  exec("UPDATE daap.jobs SET state = 'succeeded', finished_at = now()");
+  exec("UPDATE daap.leaders SET expires_at = clock_timestamp() - interval '1 second'");
+  ASSERT_TRUE(second.pass());
+  EXPECT_FALSE(first.pass());
+  EXPECT_TRUE(second.pass());
+  EXPECT_EQ(periodic_runs(*this, "yearly"), 1) << "the new leader knows it ran";
+}
+
+TEST_F(RuntimeTest, APeriodicRunEnqueuedByALeaderWhoseLeaseLapsedIsUndone) {
+  Maintainer first(maintainer_config("first"), pool), second(maintainer_config("second"), pool);
+  ASSERT_TRUE(first.pass());
+  exec("UPDATE daap.leaders SET expires_at = clock_timestamp() - interval '1 second'");
+  ASSERT_TRUE(second.pass());
+  due_periodic_job(*this, "yearly");
+  // `first` comes back from a pause and runs its pass: the run it enqueued is rolled back.
+  EXPECT_FALSE(first.pass());
+  EXPECT_EQ(periodic_runs(*this, "yearly"), 0);
+  EXPECT_TRUE(second.pass());
+  EXPECT_EQ(periodic_runs(*this, "yearly"), 1);
+  EXPECT_TRUE(second.pass());
+  EXPECT_EQ(periodic_runs(*this, "yearly"), 1);
+}
+
+TEST_F(RuntimeTest, TwoRunningMaintainersEnqueueADuePeriodicRunOnce) {
+  due_periodic_job(*this, "yearly");
+  auto config = maintainer_config("first");
+  config.leadership_lease = 300ms;  // a pass every 100 ms
+  Maintainer first(config, pool);
+  config.worker_id = "second";
+  Maintainer second(config, pool);
+  first.start();
+  second.start();
+  const auto deadline = SteadyClock::now() + 30s;
+  while (periodic_runs(*this, "yearly") == 0 && SteadyClock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);  // polls the table
+  }
+  // Finished, so the unique key would not hide a second enqueue; then three more passes commit
+  // (each renews the lease).
+  exec("UPDATE daap.jobs SET state = 'succeeded', finished_at = now()");
+  for (int renewals = 0; renewals < 3 && SteadyClock::now() < deadline; ++renewals) {
+    const auto before = text("SELECT expires_at::text FROM daap.leaders");
+    while (text("SELECT expires_at::text FROM daap.leaders") == before &&
+           SteadyClock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);  // polls the lease
+    }
+  }
+  first.stop();
+  second.stop();
+  EXPECT_LT(SteadyClock::now(), deadline);
+  EXPECT_EQ(periodic_runs(*this, "yearly"), 1);
 }
 
 }  // namespace

@@ -139,7 +139,7 @@ TEST(DatabaseValidation, ValidateChecksEveryFieldOfNewDatabase) {
 }
 
 TEST(DatabaseStatusText, RoundTripsEveryStatus) {
-  for (const auto s : {S::provisioning, S::ready, S::error, S::deleting, S::deleted}) {
+  for (const auto s : {S::provisioning, S::ready, S::degraded, S::error, S::deleting, S::deleted}) {
     EXPECT_EQ(parse_status(to_string(s)), s);
   }
   EXPECT_EQ(to_string(S::deleting), "deleting");
@@ -153,9 +153,10 @@ TEST(DatabaseStatusText, UnknownStatusIsInvalidInputNamingStatus) {
 TEST(DatabaseStatusTransitions, AllowsExactlyTheDocumentedTransitions) {
   const std::set<std::pair<S, S>> allowed = {
       {S::provisioning, S::ready}, {S::provisioning, S::error}, {S::ready, S::deleting},
+      {S::ready, S::degraded},     {S::degraded, S::ready},     {S::degraded, S::deleting},
       {S::error, S::deleting},     {S::error, S::provisioning}, {S::deleting, S::deleted},
   };
-  const auto all = {S::provisioning, S::ready, S::error, S::deleting, S::deleted};
+  const auto all = {S::provisioning, S::ready, S::degraded, S::error, S::deleting, S::deleted};
   for (const auto from : all) {
     for (const auto to : all) {
       EXPECT_EQ(can_transition(from, to), allowed.count({from, to}) == 1)

@@ -2,6 +2,7 @@
 // transaction and asserts what the table holds afterwards.
 #include "schema/database_repository.h"
 
+#include <algorithm>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -29,6 +30,9 @@ class DatabaseRepositoryTest : public daap::test::RollbackTest {
         return r;
       case S::ready:
         return transition(tx(), r.id, S::ready, std::nullopt, conn);
+      case S::degraded:
+        transition(tx(), r.id, S::ready, std::nullopt, conn);
+        return transition(tx(), r.id, S::degraded, "database is missing");
       case S::error:
         return transition(tx(), r.id, S::error, "boom");
       case S::deleting:
@@ -302,6 +306,34 @@ TEST_F(DatabaseRepositoryTest, RetryFromErrorToProvisioningClearsTheMessage) {
   EXPECT_FALSE(retried.error_message.has_value());
   EXPECT_EQ(column(r.id, "status"), "provisioning");
   EXPECT_EQ(column(r.id, "error_message"), std::nullopt);
+}
+
+TEST_F(DatabaseRepositoryTest, ADegradedRecordKeepsItsDetailsAndIsReadyAgainWithoutTheMessage) {
+  const auto r = create_in("orders", S::ready);
+  const auto degraded = transition(tx(), r.id, S::degraded, "database daap_orders is missing");
+  EXPECT_EQ(column(r.id, "status"), "degraded");
+  EXPECT_EQ(column(r.id, "error_message"), "database daap_orders is missing");
+  EXPECT_EQ(degraded.host, r.host);
+  transition(tx(), r.id, S::degraded, "role daap_orders is missing");
+  EXPECT_EQ(column(r.id, "error_message"), "role daap_orders is missing") << "what is wrong now";
+  transition(tx(), r.id, S::ready);
+  EXPECT_EQ(column(r.id, "status"), "ready");
+  EXPECT_EQ(column(r.id, "error_message"), std::nullopt);
+  EXPECT_EQ(column(r.id, "host"), r.host);
+}
+
+TEST_F(DatabaseRepositoryTest, OnlyReadyAndDegradedRecordsAreReconciled) {
+  create_in("orders", S::ready);
+  const auto d = create_in("invoices", S::degraded);
+  create_in("refunds", S::error);
+  create_in("carts", S::provisioning);
+  std::vector<std::string> names;
+  for (const auto& r : find_to_reconcile(tx())) names.push_back(r.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"invoices", "orders"}));
+  const auto live = live_ids(tx());
+  EXPECT_NE(std::find(live.begin(), live.end(), d.id), live.end());
+  EXPECT_EQ(live.size(), 4U);
 }
 
 TEST_F(DatabaseRepositoryTest, ReadyAndErrorRecordsMoveToDeleting) {

@@ -20,6 +20,7 @@ int databases_command(const Args& args);
 int enqueue_command(const Args& args);
 int jobs_command(const Args& args);
 int queues_command(const Args& args);
+int periodic_command(const Args& args);
 int stats_command(const Args& args);
 int workers_command(const Args& args);
 

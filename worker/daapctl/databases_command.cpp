@@ -24,7 +24,9 @@ constexpr const char* kUsage =
     "[--name-contains TEXT] [--include-deleted] [--sort created_at|name] [--limit N] "
     "[--cursor C] [--output table|json]\n"
     "       daapctl databases show ID|NAME [--output table|json]\n"
-    "       daapctl databases retry ID|NAME   (an error record: provision it again)";
+    "       daapctl databases retry ID|NAME   (an error record: provision it again)\n"
+    "       daapctl databases reconcile [ID|NAME]   (check ready and degraded records against\n"
+    "                                               the provisioner: enqueues database.reconcile)";
 
 // Flags that only mean something to `list`.
 const std::vector<std::string> kListFlags = {"owner-team",    "status",          "namespace",
@@ -229,13 +231,56 @@ int retry(const po::variables_map& vm) {
   return 0;
 }
 
+// Enqueues database.reconcile for one record (ready or degraded) or, without ID|NAME, for all.
+int reconcile(const po::variables_map& vm) {
+  for (const auto& flag : kListFlags) {
+    if (vm.count(flag) != 0U) throw UsageError("--" + flag + " applies to list only");
+  }
+  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::work tx(conn);
+  queue::NewJob job;
+  job.kind = "database.reconcile";
+  job.payload = nlohmann::json::object();
+  job.max_attempts = 3;
+  std::string what = "every ready and degraded database";
+  if (vm.count("argument") != 0U) {
+    const std::string key = vm["argument"].as<std::string>();
+    std::optional<schema::DatabaseRecord> record;
+    if (schema::is_uuid(key)) record = schema::find_by_id(tx, key);
+    if (!record) record = schema::find_by_active_name(tx, key);
+    if (!record) {
+      std::cerr << "daapctl databases reconcile: no database with "
+                << (schema::is_uuid(key) ? "id or active name '" : "active name '") << key
+                << "'\n";
+      return 1;
+    }
+    if (record->status != schema::DatabaseStatus::ready &&
+        record->status != schema::DatabaseStatus::degraded) {
+      std::cerr << "daapctl databases reconcile: database '" << record->name << "' ("
+                << record->id << ") is " << schema::to_string(record->status)
+                << "; only ready and degraded databases are reconciled\n";
+      return 1;
+    }
+    job.payload = {{"database_id", record->id}};
+    job.database_id = record->id;
+    job.unique_key = "reconcile:" + record->id;
+    what = "database '" + record->name + "' (" + record->id + ")";
+  } else {
+    job.unique_key = "reconcile:all";
+  }
+  const auto job_id = queue::enqueue(tx, job);
+  tx.commit();
+  std::cout << "reconciling " << what << ": job " << job_id << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int databases_command(const Args& args) {
   po::options_description options("databases options");
   options.add_options()("owner-team", po::value<std::string>(), "list: only this owner team")(
       "status", po::value<std::string>(),
-      "list: only this status (provisioning, ready, error, deleting, deleted)")(
+      "list: only this status (provisioning, ready, degraded, error, deleting, deleted)")(
       "namespace", po::value<std::string>(), "list: only this namespace")(
       "name-contains", po::value<std::string>(),
       "list: names containing TEXT, case-insensitive ('%' and '_' match themselves)")(
@@ -244,13 +289,15 @@ int databases_command(const Args& args) {
       "limit", po::value<int>(), "list: page size, 1..1000 (default 50)")(
       "cursor", po::value<std::string>(), "list: the next cursor printed by the previous page")(
       "output,o", po::value<std::string>()->default_value("table"), "table or json")(
-      "action", po::value<std::string>(), "list, show or retry")(
-      "argument", po::value<std::string>(), "show, retry: ID or NAME");
+      "action", po::value<std::string>(), "list, show, retry or reconcile")(
+      "argument", po::value<std::string>(), "show, retry, reconcile: ID or NAME");
   po::positional_options_description positional;
   positional.add("action", 1).add("argument", 1);
   po::variables_map vm;
   if (!parse_command_line(args, kUsage, options, positional, vm)) return 0;
-  if (vm.count("action") == 0U) throw UsageError("missing action: list, show or retry");
+  if (vm.count("action") == 0U) {
+    throw UsageError("missing action: list, show, retry or reconcile");
+  }
 
   const std::string action = vm["action"].as<std::string>();
   const Output output = parse_output(vm["output"].as<std::string>());
@@ -262,6 +309,7 @@ int databases_command(const Args& args) {
   }
   if (action == "show") return show(vm, output);
   if (action == "retry") return retry(vm);
+  if (action == "reconcile") return reconcile(vm);
   throw UsageError("unknown action '" + action + "'");
 }
 

@@ -84,7 +84,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  migrate up [N] | down N | down --all | goto V | force V | version\n"
-    "  databases list [filters] | show ID|NAME\n"
+    "  databases list [filters] | show ID|NAME | retry ID|NAME | reconcile [ID|NAME]\n"
     "  enqueue KIND JSON [--queue Q] [--priority P] [--run-at RFC3339|+DURATION]\n"
     "          [--max-attempts N] [--unique-key K]          prints the job id\n"
     "  jobs list [--state S] [--kind K] [--queue Q] [--limit N] [--cursor C] [--output ...]\n"
@@ -93,6 +93,9 @@ constexpr const char* kUsage =
     "                                                     many jobs at once (jobs --help)\n"
     "  queues list | pause NAME | resume NAME | limit NAME N|none\n"
     "                                                     see and steer queues\n"
+    "  periodic list [--output table|json]                periodic jobs and their next runs\n"
+    "  periodic add NAME --schedule CRON --kind K [--payload JSON] [--time-zone Z] [--replace]\n"
+    "  periodic remove|enable|disable|run-now NAME\n"
     "  stats [--output table|json]                        daap.job_stats\n"
     "  workers [--output table|json]                      live worker replicas\n"
     "\n"
@@ -109,6 +112,7 @@ int main(int argc, char** argv) {
       {"databases", databases_command},
       {"enqueue", enqueue_command},
       {"jobs", jobs_command},
+      {"periodic", periodic_command},
       {"queues", queues_command},
       {"stats", stats_command},
       {"workers", workers_command},

@@ -38,6 +38,10 @@ void register_database_provision(HandlerRegistry& registry,
 void register_database_delete(HandlerRegistry& registry,
                               std::shared_ptr<provisioners::Provisioner> provisioner);
 
+// database.reconcile: payload {} or {database_id}; see database_reconcile.cpp.
+void register_database_reconcile(HandlerRegistry& registry,
+                                 std::shared_ptr<provisioners::Provisioner> provisioner);
+
 // Enqueues database.provision for a record (unique key "provision:<id>") in `tx`.
 queue::JobId enqueue_provision(pqxx::transaction_base& tx, const std::string& database_id,
                                const std::string& queue_name, int max_attempts);

@@ -1,5 +1,6 @@
 #include "worker/provisioners/cnpg_provisioner.h"
 
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -208,6 +209,70 @@ void CnpgProvisioner::deprovision(const schema::DatabaseRecord& record, Interrup
   kubectl.run({"delete", "--namespace", record.namespace_name, "--ignore-not-found",
                std::string(kPoolers) + "/" + record.pooler_name,
                std::string(kClusters) + "/" + record.cluster_name});
+}
+
+ReconcileReport CnpgProvisioner::reconcile(const std::vector<schema::DatabaseRecord>& records,
+                                           const std::vector<std::string>& live_ids,
+                                           Interrupt& interrupt) {
+  ReconcileReport report;
+  const Kubectl kubectl(config_, interrupt);
+  for (const auto& record : records) {
+    validate_names(record);
+    const auto where = record.namespace_name + "/";
+    std::vector<std::string> problems;
+    bool cluster_found = false;
+    bool pooler_found = false;
+    for (const auto& object : existing_objects(kubectl, record)) {
+      const auto kind = object.value("kind", "");
+      const auto name = object.value("metadata", nlohmann::json::object()).value("name", "");
+      const bool cluster = kind == "Cluster" && name == record.cluster_name;
+      const bool pooler = kind == "Pooler" && name == record.pooler_name;
+      if (!cluster && !pooler) continue;
+      (cluster ? cluster_found : pooler_found) = true;
+      const auto owner = owner_label_of(object);
+      if (owner != record.id) {
+        problems.push_back(kind + " " + where + name + " is not labelled " + kOwnerLabel + "=" +
+                           record.id);
+      } else if (cluster) {
+        const auto status = object.value("status", nlohmann::json::object());
+        if (status.value("phase", "") != kHealthy) {
+          problems.push_back("Cluster " + where + name + " is not healthy (phase '" +
+                             status.value("phase", "") + "')");
+        }
+      }
+    }
+    if (!cluster_found) problems.push_back("Cluster " + where + record.cluster_name + " is missing");
+    if (!pooler_found) problems.push_back("Pooler " + where + record.pooler_name + " is missing");
+    // The app secret CloudNativePG keeps for the cluster's owner: what clients log in with.
+    const auto secret = record.secret_name.value_or(record.cluster_name + "-app");
+    const auto found = kubectl.run({"get", "--namespace", record.namespace_name,
+                                    "--ignore-not-found", "-o", "name", "secret/" + secret});
+    if (found.out.find_first_not_of(" \t\r\n") == std::string::npos) {
+      problems.push_back("Secret " + where + secret + " is missing");
+    }
+    RecordHealth health{record.id, std::nullopt};
+    for (const auto& p : problems) {
+      health.problem = health.problem ? *health.problem + "; " + p : p;
+    }
+    report.records.push_back(std::move(health));
+  }
+  // Every Cluster and Pooler with the label, in every namespace the credentials may list.
+  const auto labelled = kubectl.run({"get", std::string(kClusters) + "," + kPoolers,
+                                     "--all-namespaces", "-l", kOwnerLabel, "-o", "json"});
+  const auto list = nlohmann::json::parse(labelled.out, nullptr, false);
+  if (list.is_discarded() || !list.is_object()) {
+    throw ProvisionError("kubectl get of the labelled Clusters and Poolers printed no JSON object");
+  }
+  const std::set<std::string> live(live_ids.begin(), live_ids.end());
+  for (const auto& object : list.value("items", nlohmann::json::array())) {
+    const auto id = owner_label_of(object);
+    if (id.empty() || live.count(id) != 0U) continue;
+    const auto metadata = object.value("metadata", nlohmann::json::object());
+    report.orphans.push_back({object.value("kind", "") + " " + metadata.value("namespace", "") +
+                                  "/" + metadata.value("name", ""),
+                              id});
+  }
+  return report;
 }
 
 }  // namespace daap::worker::provisioners

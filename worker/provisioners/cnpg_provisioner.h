@@ -35,6 +35,9 @@ class CnpgProvisioner : public Provisioner {
   // Deletes the Pooler and the Cluster (CloudNativePG removes the app secret with it), only if
   // they carry the record's label (else OwnershipConflict, nothing deleted).
   void deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
+  ReconcileReport reconcile(const std::vector<schema::DatabaseRecord>& records,
+                            const std::vector<std::string>& live_ids,
+                            Interrupt& interrupt) override;
 
  private:
   CnpgProvisionerConfig config_;

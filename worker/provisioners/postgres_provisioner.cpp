@@ -1,8 +1,11 @@
 #include "worker/provisioners/postgres_provisioner.h"
 
+#include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -165,6 +168,35 @@ void require_own_database(const Found& db, const std::string& name, const std::s
   }
 }
 
+// What is wrong with the record's secret file and, when it is whole, whether it logs in to the
+// record's database as the record's role; nullopt when it does.
+std::optional<std::string> secret_problem(const std::filesystem::path& path,
+                                          const std::string& name,
+                                          const TargetSettings& target, Interrupt& interrupt) {
+  std::ifstream in(path);
+  if (!in) return "secret file " + path.string() + " is missing";
+  const auto s = nlohmann::json::parse(in, nullptr, false);
+  const auto text = [&](const char* key) {
+    return s.is_object() && s.contains(key) && s[key].is_string() ? s[key].get<std::string>()
+                                                                  : std::string();
+  };
+  if (text("user") != name || text("password").empty() || text("host").empty() ||
+      !s.contains("port") || !s["port"].is_number_integer()) {
+    return "secret file " + path.string() + " is not a secret of role " + name +
+           " (user, password, host or port missing)";
+  }
+  TargetSettings login = target;
+  login.url = "host='" + text("host") + "' port=" + std::to_string(s["port"].get<int>()) +
+              " dbname='" + name + "' user='" + name + "' password='" + text("password") + "'";
+  try {
+    TargetConnection(login, interrupt);
+  } catch (const ProvisionError& e) {
+    if (interrupt.requested()) throw;
+    return std::string("the secret does not log in: ") + e.what();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string role_name_for(const schema::DatabaseRecord& record) {
@@ -287,6 +319,58 @@ void PostgresProvisioner::deprovision(const schema::DatabaseRecord& record, Inte
     target.run("dropping role " + name, [&] { exec("DROP ROLE IF EXISTS " + quoted); });
   }
   remove_secret(path);
+}
+
+ReconcileReport PostgresProvisioner::reconcile(const std::vector<schema::DatabaseRecord>& records,
+                                              const std::vector<std::string>& live_ids,
+                                              Interrupt& interrupt) {
+  ReconcileReport report;
+  TargetConnection target(this->target(), interrupt);
+  for (const auto& record : records) {
+    const std::string name = role_name_for(record);
+    const std::string mark = ownership_mark(record);
+    std::vector<std::string> problems;
+    const auto role = find_role(target, name);
+    if (!role.exists) {
+      problems.push_back("role " + name + " is missing");
+    } else if (role.mark != mark) {
+      problems.push_back("role " + name + " has " + describe_mark(role.mark) +
+                         ", not this record's mark");
+    }
+    const auto db = find_database(target, name);
+    if (!db.exists) {
+      problems.push_back("database " + name + " is missing");
+    } else if (db.owner != name) {
+      problems.push_back("database " + name + " is owned by " + db.owner + ", not by role " +
+                         name);
+    }
+    const auto path =
+        secret_path(config_.secrets_dir, record.secret_name.value_or(secret_name_for(record)));
+    if (problems.empty()) {
+      if (auto secret = secret_problem(path, name, this->target(), interrupt)) {
+        problems.push_back(*secret);
+      }
+    } else if (!std::filesystem::exists(path)) {
+      problems.push_back("secret file " + path.string() + " is missing");
+    }
+    RecordHealth health{record.id, std::nullopt};
+    if (!problems.empty()) {
+      std::string joined;
+      for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
+      health.problem = joined;
+    }
+    report.records.push_back(std::move(health));
+  }
+  const std::set<std::string> live(live_ids.begin(), live_ids.end());
+  target.run("looking up the roles and databases the provisioner marked", [&] {
+    for (const auto& row : pqxx::nontransaction(target.conn()).exec(sql::find_marked_objects)) {
+      const auto id = row["database_id"].as<std::string>();
+      if (live.count(id) != 0U) continue;
+      report.orphans.push_back(
+          {row["kind"].as<std::string>() + " " + row["name"].as<std::string>(), id});
+    }
+  });
+  return report;
 }
 
 }  // namespace daap::worker::provisioners

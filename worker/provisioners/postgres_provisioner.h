@@ -35,6 +35,9 @@ class PostgresProvisioner : public Provisioner {
   explicit PostgresProvisioner(PostgresProvisionerConfig config);
   ProvisionResult provision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
   void deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) override;
+  ReconcileReport reconcile(const std::vector<schema::DatabaseRecord>& records,
+                            const std::vector<std::string>& live_ids,
+                            Interrupt& interrupt) override;
 
  private:
   TargetSettings target() const;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "queue/errors.h"
 #include "schema/database_record.h"
@@ -29,6 +30,25 @@ class OwnershipConflict : public queue::PermanentError {
 // Outcome of provision(): connection details once ready, nullopt while still starting.
 using ProvisionResult = std::optional<schema::ConnectionDetails>;
 
+// What a reconcile found for one record: nullopt when its database, role and secret are there
+// and the secret logs in, else what is missing or wrong (for the record's error_message).
+struct RecordHealth {
+  std::string database_id;
+  std::optional<std::string> problem;
+};
+
+// An object carrying the provisioner's ownership mark whose record is not live (deleted or
+// gone): reported, never dropped.
+struct Orphan {
+  std::string object;       // "database daap_x_...", "role ...", "Cluster ns/name"
+  std::string database_id;  // the id its mark names
+};
+
+struct ReconcileReport {
+  std::vector<RecordHealth> records;
+  std::vector<Orphan> orphans;
+};
+
 class Provisioner {
  public:
   virtual ~Provisioner() = default;
@@ -39,6 +59,12 @@ class Provisioner {
   // Removes the database of `record` and its credentials; nothing to remove is fine. Never
   // removes what another record owns (OwnershipConflict).
   virtual void deprovision(const schema::DatabaseRecord& record, Interrupt& interrupt) = 0;
+  // Checks that each of `records` (ready or degraded) still has what provision() made, and
+  // lists marked objects whose id is not in `live_ids`. Reads only: never creates, changes or
+  // drops anything. Throws ProvisionError when the target cannot be asked.
+  virtual ReconcileReport reconcile(const std::vector<schema::DatabaseRecord>& records,
+                                    const std::vector<std::string>& live_ids,
+                                    Interrupt& interrupt) = 0;
 };
 
 }  // namespace daap::worker::provisioners

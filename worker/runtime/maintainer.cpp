@@ -7,6 +7,7 @@
 #include "queue/transaction_settings.h"
 #include "worker/backoff.h"
 #include "worker/logging.h"
+#include "worker/periodic_scheduler.h"
 #include "worker/runtime/retry.h"
 
 namespace daap::worker::runtime {
@@ -47,6 +48,7 @@ bool Maintainer::pass() {
   const int pruned =
       queue::prune_finished_jobs(tx, config_.succeeded_retention, config_.failed_retention);
   const int workers = queue::prune_stale_workers(tx, config_.stale_worker_after);
+  const auto periodic = schedule_periodic_jobs(tx);
   if (!queue::renew_leadership(tx, name, config_.worker_id, *term_, ttl)) {
     tx.abort();
     log(level_enum::warn, "no longer maintenance leader: the lease lapsed; this pass is undone",
@@ -65,6 +67,7 @@ bool Maintainer::pass() {
   if (pruned + workers > 0) {
     log(level_enum::info, "pruned", {{"finished_jobs", pruned}, {"stale_workers", workers}});
   }
+  log_periodic_pass(periodic);
   return true;
 }
 

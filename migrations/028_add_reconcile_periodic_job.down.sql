@@ -1,0 +1,1 @@
+DELETE FROM daap.periodic_jobs WHERE name = 'reconcile-databases';

@@ -1,0 +1,47 @@
+#include "queue/periodic_runs.h"
+
+#include "queue/cron_schedule.h"
+#include "queue/queries.h"
+
+namespace daap::queue {
+
+PeriodicPass enqueue_due_runs(pqxx::transaction_base& tx) {
+  PeriodicPass pass;
+  for (const auto& row : tx.exec(sql::lock_enabled_periodic_jobs)) {
+    const auto name = row["name"].as<std::string>();
+    const auto last_error = row["last_error"].as<std::optional<std::string>>();
+    const Instant from(std::chrono::microseconds(row["from_us"].as<std::int64_t>()));
+    const Instant now(std::chrono::microseconds(row["now_us"].as<std::int64_t>()));
+    std::optional<std::string> error;
+    std::optional<PeriodicRun> run;
+    try {
+      const CronSchedule schedule(row["schedule"].as<std::string>());
+      const auto& zone = find_time_zone(row["time_zone"].as<std::string>());
+      if (const auto first = schedule.next_after(from, zone); !first) {
+        error = "the schedule does not fire within 50 years";
+      } else if (*first <= now) {
+        run = PeriodicRun{name, latest_fire_time(schedule, zone, *first, now), *first, 0};
+      }
+    } catch (const InvalidSchedule& e) {
+      error = e.what();  // the table's CHECK and this parser disagree, or the zone is unknown
+    }
+    bool recorded = false;  // the enqueue clears last_error itself
+    if (run) {
+      const auto at = format_utc(run->scheduled_at);
+      const auto id =
+          tx.exec(sql::enqueue_periodic_run, pqxx::params{name, at, "periodic:" + name + ":" + at});
+      if (!id.empty()) {  // else: enqueued already (a row written by hand can say so)
+        run->job_id = id[0][0].as<JobId>();
+        pass.enqueued.push_back(*run);
+        recorded = true;
+      }
+    }
+    if (error != last_error) {
+      if (!recorded) tx.exec(sql::set_periodic_job_error, pqxx::params{name, error});
+      pass.changed.push_back({name, error});
+    }
+  }
+  return pass;
+}
+
+}  // namespace daap::queue

@@ -1,0 +1,2 @@
+-- $1 name.
+SELECT daap.remove_periodic_job($1)
