@@ -130,9 +130,12 @@ int show(queue::JobId id, OutputFormat output, pqxx::connection& conn) {
       if (!e.contains(key) || e[key].is_null()) return std::string("-");
       return e[key].is_string() ? e[key].get<std::string>() : e[key].dump();
     };
-    rows.push_back({text("attempt"), text("at"), text("error")});
+    // Counting across retries when recorded; the attempt within its budget beside it.
+    const auto overall = text("overall_attempt");
+    rows.push_back({overall == "-" ? text("attempt") : overall, text("attempt"), text("at"),
+                     text("error")});
   }
-  print_table(std::cout, {"ATTEMPT", "AT", "ERROR"}, rows);
+  print_table(std::cout, {"ATTEMPT", "OF_BUDGET", "AT", "ERROR"}, rows);
   return 0;
 }
 
@@ -188,8 +191,19 @@ int jobs_command(const Args& args) {
   add_output_option(options);
   po::positional_options_description positional;
   positional.add("action", 1).add("id", 1);
+  const ActionHelps actions = {
+      {"list",
+       {"daapctl jobs list [--state S] [--kind K] [--queue Q] [--limit N] [--output table|json]",
+        {"state", "kind", "queue", "limit", "output"}}},
+      {"show", {"daapctl jobs show ID [--output table|json]   all fields and the error history",
+                {"output"}}},
+      {"retry", {"daapctl jobs retry ID   failed or cancelled -> available", {}}},
+      {"cancel",
+       {"daapctl jobs cancel ID   available -> cancelled; running -> cancellation requested",
+        {}}},
+  };
   po::variables_map vm;
-  if (!parse_command_line(args, kUsage, options, positional, vm)) return 0;
+  if (!parse_command_line(args, kUsage, options, positional, vm, actions)) return 0;
   if (vm.count("action") == 0U) throw UsageError("missing action (list, show, retry, cancel)");
   const auto action = vm["action"].as<std::string>();
   const auto output = read_output_format(vm);
