@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "queue/bulk.h"
 #include "queue/queries.h"
 #include "queue/transaction_settings.h"
@@ -118,7 +120,7 @@ std::vector<WorkerRow> list_workers(pqxx::transaction_base& tx) {
     w.id = row["id"].as<std::string>();
     w.hostname = row["hostname"].as<std::string>();
     w.version = row["version"].as<std::string>();
-    w.queues = row["queues"].as<std::string>();
+    w.queues = nlohmann::json::parse(row["queues"].as<std::string>()).get<std::vector<std::string>>();
     w.started_at = row["started_at"].as<std::string>();
     w.heartbeat_at = row["heartbeat_at"].as<std::string>();
     w.pid = row["pid"].as<int>();

@@ -63,7 +63,8 @@ std::vector<JobStatsRow> job_stats(pqxx::transaction_base& tx);
 
 // One row of daap.workers.
 struct WorkerRow {
-  std::string id, hostname, version, queues, started_at, heartbeat_at;
+  std::string id, hostname, version, started_at, heartbeat_at;
+  std::vector<std::string> queues;
   int pid = 0;
   int concurrency = 0;
 };

@@ -333,4 +333,12 @@ ListPage list(pqxx::transaction_base& tx, const ListQuery& query) {
   return page;
 }
 
+std::vector<std::pair<std::string, std::int64_t>> count_by_status(pqxx::transaction_base& tx) {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& row : tx.exec(sql::count_databases_by_status)) {
+    out.emplace_back(row["status"].as<std::string>(), row["count"].as<std::int64_t>());
+  }
+  return out;
+}
+
 }  // namespace daap::schema

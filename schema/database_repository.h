@@ -3,9 +3,11 @@
 // Errors are the typed, permanent ones of schema/errors.h; pqxx errors mean the database failed.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -54,6 +56,9 @@ std::vector<std::string> live_ids(pqxx::transaction_base& tx);
 
 // Marks a record deleted (transition to deleted): it stays in the table, its name is free again.
 DatabaseRecord soft_delete(pqxx::transaction_base& tx, std::string_view id);
+
+// Records per status, every status included (0 when none), in lifecycle order.
+std::vector<std::pair<std::string, std::int64_t>> count_by_status(pqxx::transaction_base& tx);
 
 // Orders of list(); ascending, id breaks ties.
 enum class SortOrder { created_at, name };

@@ -210,6 +210,12 @@ std::string redact_url(const std::string& url) {
   return redact_password_params(redact_userinfo(url));
 }
 
+void add_database_url_option(po::options_description& options) {
+  options.add_options()(
+      "database-url", po::value<std::string>()->value_name("URL"),
+      "PostgreSQL URL or key=value connection string (env DATABASE_URL, required)");
+}
+
 void add_database_options(po::options_description& options) {
   const DatabaseConfig defaults;
   const auto help = [](const std::string& what, const std::string& env, const std::string& dflt) {
@@ -226,9 +232,8 @@ void add_database_options(po::options_description& options) {
       help("close connections idle longer than this", "DB_MAX_CONN_IDLE_TIME",
            format_duration(defaults.max_conn_idle_time));
   // Every value is a string so that read_* can name the setting in its own error message.
+  add_database_url_option(options);
   options.add_options()(
-      "database-url", po::value<std::string>()->value_name("URL"),
-      "PostgreSQL URL or key=value connection string (env DATABASE_URL, required)")(
       "db-max-conns", po::value<std::string>()->value_name("N"), max_conns.c_str())(
       "db-min-conns", po::value<std::string>()->value_name("N"), min_conns.c_str())(
       "db-max-conn-lifetime", po::value<std::string>()->value_name("DURATION"), lifetime.c_str())(

@@ -41,6 +41,8 @@ std::string redact_url(const std::string& url);
 // Declares --database-url, --db-max-conns, --db-min-conns, --db-max-conn-lifetime,
 // --db-max-conn-idle-time on `options` (help text names the environment variable and default).
 void add_database_options(boost::program_options::options_description& options);
+// Declares --database-url alone: for programs that open one connection, not a pool (daapctl).
+void add_database_url_option(boost::program_options::options_description& options);
 
 // Reads parsed options plus the environment into `out`: a flag beats its environment variable,
 // which beats the default. `environment` maps an env name to its value (std::getenv by default).

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "queue/job_counts.h"
+#include "schema/database_repository.h"
 #include "worker/logging.h"
 
 namespace daap::worker {
@@ -9,6 +11,8 @@ namespace {
 
 // Probes must answer quickly even when the database does not.
 constexpr const char* kProbeTimeout = "SET LOCAL statement_timeout = 2000";
+// The counts scan daap.jobs: generous, since they run at most once per kDatabaseCountsTtl.
+constexpr const char* kCountTimeout = "SET LOCAL statement_timeout = 5000";
 
 }  // namespace
 
@@ -33,14 +37,15 @@ std::optional<std::string> schema_not_ready(pqxx::transaction_base& tx,
   return "no migration applied; latest is " + std::to_string(latest_version);
 }
 
-std::vector<StateCount> count_jobs_by_state(pqxx::transaction_base& tx) {
-  tx.exec("SET LOCAL statement_timeout = 1000");
-  std::vector<StateCount> out;
-  for (const auto& [queue, state, count] : tx.query<std::string, std::string, std::int64_t>(
-           "SELECT queue, state, count(*) FROM daap.jobs GROUP BY queue, state "
-           "ORDER BY queue, state")) {
-    out.push_back({queue, state, count});
-  }
+DatabaseSnapshot read_database_snapshot(pqxx::connection& conn) {
+  DatabaseSnapshot out;
+  const int v = conn.server_version();  // 150004
+  out.server_version = std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+  pqxx::read_transaction tx(conn);
+  tx.exec(kCountTimeout);
+  out.jobs = queue::count_jobs(tx);
+  out.databases = schema::count_by_status(tx);
+  out.ok = true;
   return out;
 }
 
@@ -87,19 +92,27 @@ void HttpServer::start() {
     }
   });
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    std::vector<StateCount> states;
-    bool ok = true;
-    try {
+    DatabaseSnapshot snapshot;
+    {
       std::lock_guard lock(db_mutex_);
-      auto conn = pool_.acquire();
-      pqxx::read_transaction tx(*conn);
-      states = count_jobs_by_state(tx);
-    } catch (const std::exception& e) {
-      ok = false;
-      log(spdlog::level::debug, "jobs count for /metrics failed",
-          {{"error", redact_url(e.what())}});
+      const auto now = std::chrono::steady_clock::now();
+      if (!snapshot_ || now - snapshot_at_ >= kDatabaseCountsTtl) {
+        DatabaseSnapshot fresh;
+        fresh.server_version = "unreachable";
+        try {
+          auto conn = pool_.acquire();
+          fresh = read_database_snapshot(*conn);
+        } catch (const std::exception& e) {
+          fresh.ok = false;
+          log(spdlog::level::debug, "database counts for /metrics failed",
+              {{"error", redact_url(e.what())}});
+        }
+        snapshot_ = std::move(fresh);
+        snapshot_at_ = now;
+      }
+      snapshot = *snapshot_;
     }
-    res.set_content(metrics_.render(states, ok), "text/plain; version=0.0.4");
+    res.set_content(metrics_.render(snapshot, pool_.stats()), "text/plain; version=0.0.4");
   });
 
   if (!server.bind_to_port(address_.host, address_.port)) {

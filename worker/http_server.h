@@ -1,6 +1,7 @@
 // The worker's HTTP endpoint (cpp-httplib, its own thread): /healthz, /readyz, /metrics.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,8 +27,13 @@ namespace daap::worker {
 std::optional<std::string> schema_not_ready(pqxx::transaction_base& tx,
                                             std::int64_t latest_version);
 
-// Jobs per (queue, state), with a short statement timeout.
-std::vector<StateCount> count_jobs_by_state(pqxx::transaction_base& tx);
+// How long /metrics reuses its database counts: on a large daap.jobs a count takes a good
+// part of a second, and every replica is scraped.
+inline constexpr std::chrono::seconds kDatabaseCountsTtl{5};
+
+// Jobs per queue and state, database records per status and the server's version, read with
+// a statement timeout.
+DatabaseSnapshot read_database_snapshot(pqxx::connection& conn);
 
 class HttpServer {
  public:
@@ -50,6 +56,9 @@ class HttpServer {
   std::function<bool()> stopping_;
   // One database probe at a time: the pool reserves a single connection for this endpoint.
   std::mutex db_mutex_;
+  // The last snapshot /metrics read, and when (guarded by db_mutex_).
+  std::optional<DatabaseSnapshot> snapshot_;
+  std::chrono::steady_clock::time_point snapshot_at_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

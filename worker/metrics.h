@@ -1,61 +1,76 @@
-// Prometheus metrics of this process: job outcomes and durations, claim sizes, running jobs.
+// Prometheus metrics of this process (prometheus-cpp registry and text serializer): job
+// outcomes and durations, claims, the pool, maintenance, and the database counts of a scrape.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "queue/job_counts.h"
+#include "worker/pool.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
 namespace daap::worker {
 
-// A Prometheus histogram with fixed upper bounds (the +Inf bucket is implicit).
-class Histogram {
- public:
-  explicit Histogram(std::vector<double> bounds);
-  void observe(double value);
-  // Appends the _bucket/_sum/_count lines; `labels` is "" or `k="v",...`.
-  void render(std::string& out, const std::string& name, const std::string& labels) const;
-
- private:
-  std::vector<double> bounds_;
-  std::vector<std::uint64_t> counts_;  // cumulative on render, per bucket here
-  double sum_ = 0;
-  std::uint64_t count_ = 0;
-};
-
-// Jobs per (queue, state) as counted on scrape.
-struct StateCount {
-  std::string queue, state;
-  std::int64_t count = 0;
+// What /metrics reads from the database (cached between scrapes, see HttpServer).
+struct DatabaseSnapshot {
+  bool ok = false;  // false when the count queries failed: the counts below are empty
+  queue::JobCounts jobs;
+  std::vector<std::pair<std::string, std::int64_t>> databases;  // status, records
+  std::string server_version;  // "15.4"; "unreachable" when no connection could be had
 };
 
 class Metrics {
  public:
   Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
   // One finished execution: its kind, outcome ("succeeded", "retried", ...) and duration.
   void job_finished(const std::string& kind, const std::string& outcome,
                     std::chrono::duration<double> duration);
   // One non-empty claim of `size` jobs.
   void claimed(int size);
-  // Jobs executing in this process now.
+  // One ConnectionPool::acquire(): how long it waited and whether it got a connection.
+  void pool_acquired(std::chrono::duration<double> waited, bool acquired);
+  // Whether this process holds the maintenance lease now.
+  void set_maintenance_leader(bool leading);
+  // Jobs one committed maintenance pass rescued (by where they went) and pruned.
+  void maintained(std::int64_t made_available, std::int64_t failed, std::int64_t cancelled,
+                  std::int64_t pruned_jobs, std::int64_t pruned_workers);
+  // Jobs executing in this process now, and how many it may run at once (CONCURRENCY).
   std::atomic<int> running{0};
+  void set_concurrency(int slots);
 
-  // The text exposition; `states` is empty when the count query failed.
-  std::string render(const std::vector<StateCount>& states, bool states_ok) const;
+  // The text exposition of everything above plus the database snapshot and the pool now.
+  std::string render(const DatabaseSnapshot& database, const PoolStats& pool) const;
 
  private:
-  mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> jobs_total_;
-  std::map<std::string, Histogram> durations_;
-  Histogram claim_sizes_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& jobs_total_;
+  prometheus::Family<prometheus::Histogram>& durations_;
+  prometheus::Histogram& claim_sizes_;
+  prometheus::Histogram& acquire_wait_;
+  prometheus::Counter& acquire_timeouts_;
+  prometheus::Gauge& running_gauge_;
+  prometheus::Gauge& concurrency_;
+  prometheus::Gauge& leader_;
+  prometheus::Family<prometheus::Counter>& rescued_;
+  prometheus::Counter& pruned_jobs_;
+  prometheus::Counter& pruned_workers_;
 };
-
-// `value` escaped for a Prometheus label.
-std::string escape_label(const std::string& value);
 
 }  // namespace daap::worker

@@ -113,6 +113,19 @@ ConnectionPool::~ConnectionPool() {
 }
 
 PooledConnection ConnectionPool::acquire() {
+  if (!config_.on_acquire) return acquire_connection();
+  const auto start = Clock::now();
+  try {
+    auto conn = acquire_connection();
+    config_.on_acquire(Clock::now() - start, true);
+    return conn;
+  } catch (...) {
+    config_.on_acquire(Clock::now() - start, false);
+    throw;
+  }
+}
+
+PooledConnection ConnectionPool::acquire_connection() {
   const auto deadline = Clock::now() + config_.acquire_timeout;
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -184,6 +197,11 @@ int ConnectionPool::idle_connections() const {
 int ConnectionPool::waiting_acquires() const {
   std::lock_guard lock(mutex_);
   return waiting_;
+}
+
+PoolStats ConnectionPool::stats() const {
+  std::lock_guard lock(mutex_);
+  return {open_, open_ - static_cast<int>(idle_.size()), waiting_, config_.max_conns};
 }
 
 void ConnectionPool::maintain() {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -24,6 +25,17 @@ struct PoolConfig {
   // A connection idle longer than this is pinged (SELECT 1) before it is handed out.
   std::chrono::milliseconds health_check_after = std::chrono::seconds(10);
   std::chrono::milliseconds acquire_timeout = std::chrono::seconds(30);
+  // Called after every acquire() with how long it took and whether it got a connection (for
+  // metrics; must be cheap and must not throw).
+  std::function<void(std::chrono::duration<double> waited, bool acquired)> on_acquire;
+};
+
+// The pool's connections at one moment.
+struct PoolStats {
+  int open = 0;     // idle + checked out + being opened
+  int in_use = 0;   // checked out or being opened for an acquire()
+  int waiting = 0;  // acquire() calls blocked until a connection is released
+  int max = 0;      // max_conns
 };
 
 // No connection became free (or could be opened) within the acquire timeout.
@@ -73,6 +85,8 @@ class ConnectionPool {
   int idle_connections() const;
   // acquire() calls blocked now until a connection is released (or their timeout).
   int waiting_acquires() const;
+  // All of the above, read together.
+  PoolStats stats() const;
   const PoolConfig& config() const { return config_; }
 
   // Closes idle connections past their lifetime (or past their idle time, down to min_conns)
@@ -87,6 +101,7 @@ class ConnectionPool {
     std::chrono::steady_clock::time_point created;
     std::chrono::steady_clock::time_point idle_since;
   };
+  PooledConnection acquire_connection();
   void release(std::unique_ptr<pqxx::connection> conn,
                std::chrono::steady_clock::time_point created, bool discard);
 

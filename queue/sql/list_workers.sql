@@ -1,5 +1,5 @@
 -- All registered workers, timestamps as RFC 3339 text.
-SELECT id, hostname, pid, version, array_to_string(queues, ',') AS queues, concurrency,
+SELECT id, hostname, pid, version, array_to_json(queues)::text AS queues, concurrency,
        to_jsonb(started_at) #>> '{}' AS started_at,
        to_jsonb(heartbeat_at) #>> '{}' AS heartbeat_at
   FROM daap.workers

@@ -26,8 +26,16 @@ UPDATE daap.jobs AS j
                 END,
        lease_expires_at = NULL,
        last_error = 'lease expired: worker ' || j.locked_by || ' stopped heartbeating',
+       -- overall_attempt: as in fail_job.sql, counting across retries.
        errors = j.errors || jsonb_build_array(jsonb_build_object(
-                  'attempt', j.attempt, 'at', now(),
+                  'attempt', j.attempt,
+                  'overall_attempt',
+                    COALESCE((j.errors -> -1 ->> 'overall_attempt')::int,
+                             (j.errors -> -1 ->> 'attempt')::int, 0)
+                    + CASE WHEN j.attempt > COALESCE((j.errors -> -1 ->> 'attempt')::int, 0)
+                           THEN j.attempt - COALESCE((j.errors -> -1 ->> 'attempt')::int, 0)
+                           ELSE j.attempt END,
+                  'at', now(),
                   'error', 'lease expired: worker ' || j.locked_by || ' stopped heartbeating'))
   FROM expired
  WHERE j.id = expired.id

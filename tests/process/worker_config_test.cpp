@@ -1,10 +1,12 @@
 // Invalid configuration exits with status 2 and one line naming the setting; a password in
-// DATABASE_URL is never printed.
+// DATABASE_URL is never printed; job lines in the JSON log carry the worker and their level.
 #include <signal.h>
 
+#include <sstream>
 #include <tuple>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/process/worker_process.h"
 #include "tests/support/test_database.h"
@@ -121,6 +123,49 @@ TEST(WorkerConfig, PasswordOfTheRealDatabaseIsNotLogged) {
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait_exit(seconds(20)), 0);
   EXPECT_EQ(worker.output().find(password), std::string::npos);
+}
+
+TEST(WorkerLog, JobLinesCarryTheWorkerIdAndInstantSuccessesLogAtDebug) {
+  FreshDatabase db;
+  const auto& url = db.url();
+  create_effects_table(url);
+  auto env = worker_env(url);
+  env["LOG_FORMAT"] = "json";
+  env["LOG_LEVEL"] = "debug";
+  WorkerProcess worker({}, env);
+  insert_jobs(url, "noop", 1);
+  insert_jobs(url, "test.record", 1, R"({"fail_times": 1})");
+  insert_jobs(url, "no.such.kind", 1);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return query_int(url, "SELECT count(*) FROM daap.jobs WHERE finished_at IS NOT NULL") == 3;
+      },
+      seconds(30)))
+      << worker.output();
+  worker.signal(SIGTERM);
+  ASSERT_EQ(worker.wait_exit(seconds(30)), 0) << worker.output();
+  const auto worker_id = [&] {
+    pqxx::connection conn(url);
+    pqxx::read_transaction tx(conn);
+    return tx.query_value<std::string>("SELECT DISTINCT locked_by FROM daap.jobs");
+  }();
+
+  // kind -> outcome -> level, from every job line.
+  std::map<std::string, std::map<std::string, std::string>> levels;
+  std::istringstream lines(worker.output());
+  for (std::string line; std::getline(lines, line);) {
+    const auto entry = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(entry.is_discarded()) << "not JSON: " << line;
+    if (!entry.contains("job_id")) continue;
+    EXPECT_EQ(entry.value("worker_id", ""), worker_id) << line;
+    levels[entry.at("kind").get<std::string>()][entry.at("outcome").get<std::string>()] =
+        entry.at("level").get<std::string>();
+  }
+  using Outcomes = std::map<std::string, std::string>;
+  EXPECT_EQ(levels["noop"], (Outcomes{{"succeeded", "debug"}})) << worker.output();
+  EXPECT_EQ(levels["test.record"], (Outcomes{{"retried", "warning"}, {"succeeded", "info"}}))
+      << worker.output();
+  EXPECT_EQ(levels["no.such.kind"], (Outcomes{{"failed", "error"}})) << worker.output();
 }
 
 }  // namespace

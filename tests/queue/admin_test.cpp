@@ -237,7 +237,7 @@ TEST_F(AdminTest, ListWorkersShowsRegisteredWorkers) {
   const auto workers = list_workers(tx());
   ASSERT_EQ(workers.size(), 1u);
   EXPECT_EQ(workers[0].id, "host-1-ab");
-  EXPECT_EQ(workers[0].queues, "default,prov");
+  EXPECT_EQ(workers[0].queues, (std::vector<std::string>{"default", "prov"}));
   EXPECT_EQ(workers[0].concurrency, 4);
   EXPECT_EQ(workers[0].pid, 1);
   EXPECT_FALSE(workers[0].heartbeat_at.empty());

@@ -278,6 +278,31 @@ TEST_F(ExecutorTest, FailAfterTheLastAttemptMarksFailedWithTheFullErrorHistory) 
   EXPECT_TRUE(column<bool>(id, "(errors->2->>'at')::timestamptz <= now()"));
 }
 
+TEST_F(ExecutorTest, AfterARetryTheErrorHistoryKeepsCountingAttempts) {
+  const auto id = add(NewJob{.kind = "flaky", .max_attempts = 2});
+  const auto fail_once = [&](const std::string& error) {
+    run("UPDATE daap.jobs SET run_at = now() WHERE id = $1", pqxx::params{id});
+    const auto lease = claim_one().lease();
+    pqxx::work tx(conn);
+    fail(tx, lease, error, false, 1h);
+    tx.commit();
+  };
+  fail_once("boom 1");
+  fail_once("boom 2");
+  ASSERT_EQ(state(id), "failed");
+  // What daapctl jobs retry does: a fresh budget, the history kept.
+  run("UPDATE daap.jobs SET state = 'available', attempt = 0, finished_at = NULL, "
+      "run_at = now() WHERE id = $1",
+      pqxx::params{id});
+  fail_once("boom 3");
+  run("UPDATE daap.jobs SET run_at = now() WHERE id = $1", pqxx::params{id});
+  claim_one();  // the fourth attempt's worker disappears: its lease is rescued
+  expire_and_rescue(id);
+  EXPECT_EQ(column(id, "jsonb_path_query_array(errors, '$[*].attempt')::text"), "[1, 2, 1, 2]");
+  EXPECT_EQ(column(id, "jsonb_path_query_array(errors, '$[*].overall_attempt')::text"),
+            "[1, 2, 3, 4]");
+}
+
 TEST_F(ExecutorTest, PermanentErrorFailsAtOnce) {
   const auto id = add();
   const auto lease = claim_one().lease();

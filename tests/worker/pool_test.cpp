@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -278,6 +280,51 @@ TEST_F(PoolTest, WaitingAcquireGetsTheConnectionAnotherThreadReleases) {
   EXPECT_EQ(pool.waiting_acquires(), 0);
   EXPECT_EQ(waiter_pid, pid);
   EXPECT_EQ(pool.open_connections(), 1);
+}
+
+TEST_F(PoolTest, EveryAcquireReportsHowLongItWaitedAndWhetherItGotAConnection) {
+  struct Report {
+    std::chrono::duration<double> waited;
+    bool acquired;
+  };
+  std::mutex mutex;
+  std::vector<Report> reports;
+  auto c = config(1);
+  c.acquire_timeout = 200ms;
+  c.on_acquire = [&](std::chrono::duration<double> waited, bool acquired) {
+    std::lock_guard lock(mutex);
+    reports.push_back({waited, acquired});
+  };
+  ConnectionPool pool(c);
+  auto held = pool.acquire();
+  EXPECT_THROW(pool.acquire(), PoolTimeout);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(reports.size(), 2U);
+  EXPECT_TRUE(reports[0].acquired);
+  EXPECT_FALSE(reports[1].acquired);
+  EXPECT_GE(reports[1].waited, 200ms);
+}
+
+TEST_F(PoolTest, StatsCountOpenInUseAndWaiting) {
+  ConnectionPool pool(config(2));
+  auto first = std::make_optional(pool.acquire());
+  {
+    auto second = pool.acquire();
+  }
+  auto stats = pool.stats();
+  EXPECT_EQ(stats.open, 2);
+  EXPECT_EQ(stats.in_use, 1);
+  EXPECT_EQ(stats.waiting, 0);
+  EXPECT_EQ(stats.max, 2);
+
+  auto second = pool.acquire();
+  std::jthread waiter([&] { auto third = pool.acquire(); });
+  ASSERT_TRUE(eventually([&] { return pool.stats().waiting == 1; }, 30s));
+  stats = pool.stats();
+  EXPECT_EQ(stats.in_use, 2);
+  first.reset();
+  waiter.join();
+  EXPECT_EQ(pool.stats().waiting, 0);
 }
 
 TEST_F(PoolTest, MaintainClosesConnectionsIdleLongerThanMaxIdleTime) {

@@ -119,8 +119,12 @@ int main(int argc, char** argv) {
   pool_config.max_conn_lifetime = config.database.max_conn_lifetime;
   pool_config.max_conn_idle_time = config.database.max_conn_idle_time;
   pool_config.acquire_timeout = std::chrono::seconds(10);
-  daap::worker::ConnectionPool pool(pool_config);
   daap::worker::Metrics metrics;
+  metrics.set_concurrency(config.concurrency);
+  pool_config.on_acquire = [&metrics](std::chrono::duration<double> waited, bool acquired) {
+    metrics.pool_acquired(waited, acquired);
+  };
+  daap::worker::ConnectionPool pool(pool_config);
   daap::worker::runtime::Runner runner(config, handlers, pool, metrics);
 
   std::unique_ptr<daap::worker::HttpServer> http;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,12 +30,22 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Parses `args` against `options` (database options are added) and `positional` names.
-// Returns false when --help was printed.
+// The help of one action of a command (`daapctl jobs show --help`): its usage and the options
+// it takes (--help and --database-url are always listed).
+struct ActionHelp {
+  std::string usage;
+  std::vector<std::string> options;
+};
+using ActionHelps = std::map<std::string, ActionHelp>;
+
+// Parses `args` against `options` (--help and --database-url are added) and `positional` names.
+// Returns false when --help was printed: the action's help when `actions` has the "action"
+// given, else `usage` and every option a user types (positional names are not listed).
 bool parse_command_line(const Args& args, const std::string& usage,
                         boost::program_options::options_description& options,
                         const boost::program_options::positional_options_description& positional,
-                        boost::program_options::variables_map& vm);
+                        boost::program_options::variables_map& vm,
+                        const ActionHelps& actions = {});
 
 // How listings print: aligned text columns or one JSON document.
 enum class OutputFormat { table, json };

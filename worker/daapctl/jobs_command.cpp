@@ -167,9 +167,12 @@ int show(queue::JobId id, OutputFormat output, pqxx::connection& conn) {
       if (!e.contains(key) || e[key].is_null()) return std::string("-");
       return e[key].is_string() ? e[key].get<std::string>() : e[key].dump();
     };
-    rows.push_back({text("attempt"), text("at"), text("error")});
+    // Counting across retries when recorded; the attempt within its budget beside it.
+    const auto overall = text("overall_attempt");
+    rows.push_back({overall == "-" ? text("attempt") : overall, text("attempt"), text("at"),
+                     text("error")});
   }
-  print_table(std::cout, {"ATTEMPT", "AT", "ERROR"}, rows);
+  print_table(std::cout, {"ATTEMPT", "OF_BUDGET", "AT", "ERROR"}, rows);
   return 0;
 }
 
@@ -456,8 +459,27 @@ int jobs_command(const Args& args) {
   add_output_option(options);
   po::positional_options_description positional;
   positional.add("action", 1).add("id", -1);
+  const std::vector<std::string> bulk_options = {"state", "kind",    "queue", "database",
+                                                 "since", "until",   "error-contains",
+                                                 "dry-run", "yes",   "output"};
+  const auto bulk_help = [&](const std::string& what) {
+    return ActionHelp{"daapctl jobs " + what, bulk_options};
+  };
+  const ActionHelps actions = {
+      {"list",
+       {"daapctl jobs list [--state S] [--kind K] [--queue Q] [--limit N] [--cursor C] "
+        "[--output table|json]",
+        {"state", "kind", "queue", "limit", "cursor", "output"}}},
+      {"show", {"daapctl jobs show ID [--output table|json]   all fields and the error history",
+                {"output"}}},
+      {"retry", bulk_help("retry ID...|FILTER   failed or cancelled -> available")},
+      {"cancel",
+       bulk_help("cancel ID...|FILTER   available -> cancelled; running -> cancellation requested")},
+      {"run-now", bulk_help("run-now ID...|FILTER   a scheduled or backing-off job runs now")},
+      {"delete", bulk_help("delete ID...|FILTER   finished jobs only")},
+  };
   po::variables_map vm;
-  if (!parse_command_line(args, kUsage, options, positional, vm)) return 0;
+  if (!parse_command_line(args, kUsage, options, positional, vm, actions)) return 0;
   if (vm.count("action") == 0U) {
     throw UsageError("missing action (list, show, retry, cancel, run-now, delete)");
   }

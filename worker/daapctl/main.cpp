@@ -1,5 +1,6 @@
 // daapctl: the admin CLI (migrations, databases records, jobs).
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -11,23 +12,55 @@ namespace po = boost::program_options;
 
 namespace daap::worker::daapctl {
 
+namespace {
+
+// The options of `all` a user types: none of the positional names, and when `only` is given
+// just those (plus --help and --database-url).
+po::options_description visible_options(const po::options_description& all,
+                                        const po::positional_options_description& positional,
+                                        const std::vector<std::string>* only) {
+  po::options_description visible("options");
+  for (const auto& option : all.options()) {
+    const auto& name = option->long_name();
+    bool is_positional = false;
+    for (unsigned i = 0; i < positional.max_total_count(); ++i) {
+      is_positional = is_positional || positional.name_for_position(i) == name;
+    }
+    if (is_positional) continue;
+    if (only != nullptr && name != "help" && name != "database-url" &&
+        std::find(only->begin(), only->end(), name) == only->end()) {
+      continue;
+    }
+    visible.add(option);
+  }
+  return visible;
+}
+
+}  // namespace
+
 bool parse_command_line(const Args& args, const std::string& usage,
                         po::options_description& options,
                         const po::positional_options_description& positional,
-                        po::variables_map& vm) {
+                        po::variables_map& vm, const ActionHelps& actions) {
   options.add_options()("help,h", "show this help");
-  add_database_options(options);
+  add_database_url_option(options);
   try {
     po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
-  if (vm.count("help") != 0U) {
-    std::cout << "usage: " << usage << "\n\n" << options << "\n";
-    return false;
+  if (vm.count("help") == 0U) return true;
+  const auto action = vm.count("action") != 0U ? actions.find(vm["action"].as<std::string>())
+                                              : actions.end();
+  if (action != actions.end()) {
+    std::cout << "usage: " << action->second.usage << "\n\n"
+              << visible_options(options, positional, &action->second.options) << "\n";
+  } else {
+    std::cout << "usage: " << usage << "\n\n"
+              << visible_options(options, positional, nullptr) << "\n";
   }
-  return true;
+  return false;
 }
 
 void add_output_option(po::options_description& options) {
@@ -99,7 +132,28 @@ constexpr const char* kUsage =
     "  stats [--output table|json]                        daap.job_stats\n"
     "  workers [--output table|json]                      live worker replicas\n"
     "\n"
+    "daapctl COMMAND --help shows a command's flags; daapctl jobs show --help one action's.\n"
+    "daapctl --version prints this version, libpqxx's and the server's (DATABASE_URL).\n"
     "Every command reads DATABASE_URL (or --database-url).\n";
+
+// This build, its libpqxx and the server DATABASE_URL names ("unreachable" when no
+// connection can be had within a few seconds, or DATABASE_URL is not set).
+int print_version() {
+  std::cout << "daapctl " << DAAP_VERSION << "\nlibpqxx " << PQXX_VERSION << "\n";
+  std::string server = "unreachable";
+  try {
+    const char* url = std::getenv("DATABASE_URL");
+    if (url != nullptr && *url != '\0') {
+      if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) ::setenv("PGCONNECT_TIMEOUT", "5", 1);
+      pqxx::connection conn(url);
+      const int v = conn.server_version();
+      server = std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+    }
+  } catch (const std::exception&) {
+  }
+  std::cout << "PostgreSQL server " << server << "\n";
+  return 0;
+}
 
 }  // namespace
 
@@ -122,6 +176,7 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;
   }
+  if (std::string(argv[1]) == "--version") return print_version();
   const auto command = commands.find(argv[1]);
   if (command == commands.end()) {
     std::cerr << "daapctl: unknown command '" << argv[1] << "'\n" << kUsage;

@@ -90,12 +90,14 @@ int workers_command(const Args& args) {
                        {"started_at", w.started_at},
                        {"heartbeat_at", w.heartbeat_at}});
     }
-    std::cout << nlohmann::json{{"workers", items}}.dump(2) << "\n";
+    std::cout << nlohmann::json{{"items", items}, {"next_cursor", nullptr}}.dump(2) << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& w : workers) {
-    rows.push_back({w.id, w.hostname, std::to_string(w.pid), w.version, w.queues,
+    std::string queues;
+    for (const auto& q : w.queues) queues += (queues.empty() ? "" : ",") + q;
+    rows.push_back({w.id, w.hostname, std::to_string(w.pid), w.version, queues,
                     std::to_string(w.concurrency), w.started_at, w.heartbeat_at});
   }
   print_table(

@@ -15,8 +15,13 @@ namespace daap::worker::runtime {
 using spdlog::level::level_enum;
 using std::chrono::milliseconds;
 
-Maintainer::Maintainer(MaintainerConfig config, ConnectionPool& pool)
-    : config_(std::move(config)), pool_(pool) {}
+Maintainer::Maintainer(MaintainerConfig config, ConnectionPool& pool, Metrics* metrics)
+    : config_(std::move(config)), pool_(pool), metrics_(metrics) {}
+
+void Maintainer::set_leading(bool leading) {
+  leading_ = leading;
+  if (metrics_) metrics_->set_maintenance_leader(leading);
+}
 
 void Maintainer::start() {
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
@@ -35,7 +40,7 @@ bool Maintainer::pass() {
   if (!term_) {
     term_ = queue::acquire_leadership(*conn, name, config_.worker_id, ttl);
     if (!term_) return false;
-    leading_ = true;
+    set_leading(true);
     log(level_enum::info, "became maintenance leader", {{"term", *term_}});
   }
   pqxx::work tx(*conn, "maintenance");
@@ -54,10 +59,14 @@ bool Maintainer::pass() {
     log(level_enum::warn, "no longer maintenance leader: the lease lapsed; this pass is undone",
         {{"term", *term_}});
     term_.reset();
-    leading_ = false;
+    set_leading(false);
     return false;
   }
   tx.commit();
+  if (metrics_) {
+    metrics_->maintained(rescued.made_available, rescued.failed, rescued.cancelled, pruned,
+                         workers);
+  }
   if (rescued.made_available + rescued.failed + rescued.cancelled > 0) {
     log(level_enum::info, "rescued jobs with expired leases",
         {{"made_available", rescued.made_available},
@@ -101,7 +110,7 @@ void Maintainer::resign() {
         {{"error", error_text(e)}});
   }
   term_.reset();
-  leading_ = false;
+  set_leading(false);
 }
 
 }  // namespace daap::worker::runtime

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "worker/metrics.h"
 #include "worker/pool.h"
 
 namespace daap::worker::runtime {
@@ -28,7 +29,8 @@ struct MaintainerConfig {
 
 class Maintainer {
  public:
-  Maintainer(MaintainerConfig config, ConnectionPool& pool);
+  // `metrics`, when given, gets the leadership and what each committed pass rescued and pruned.
+  Maintainer(MaintainerConfig config, ConnectionPool& pool, Metrics* metrics = nullptr);
   void start();
   // Stops passing and gives the lease up, so another replica can take it at once.
   void stop();
@@ -41,9 +43,11 @@ class Maintainer {
  private:
   void run(std::stop_token stop);
   void resign();
+  void set_leading(bool leading);
 
   MaintainerConfig config_;
   ConnectionPool& pool_;
+  Metrics* metrics_;
   std::optional<std::int64_t> term_;  // only the maintainer's thread (or a test) touches it
   std::atomic<bool> leading_{false};
   std::jthread thread_;

@@ -64,7 +64,7 @@ struct Runner::Services {
         maintainer(MaintainerConfig{config.worker_id, config.lease_duration,
                                     config.succeeded_retention, config.failed_retention,
                                     queue::kStaleWorkerAfterDefault},
-                   pool) {
+                   pool, &metrics) {
     if (!config.poll_only) {
       listener.emplace(
           config.database.url, [this] { producer.wake(); },
