@@ -22,8 +22,11 @@ po::options_description visible_options(const po::options_description& all,
   po::options_description visible("options");
   for (const auto& option : all.options()) {
     const auto& name = option->long_name();
+    // An unlimited last name ("id", -1) makes max_total_count() UINT_MAX; every position past
+    // the named ones maps to that last name, so the first few positions cover every name.
+    const unsigned positions = std::min(positional.max_total_count(), 16U);
     bool is_positional = false;
-    for (unsigned i = 0; i < positional.max_total_count(); ++i) {
+    for (unsigned i = 0; i < positions; ++i) {
       is_positional = is_positional || positional.name_for_position(i) == name;
     }
     if (is_positional) continue;
