@@ -1,11 +1,20 @@
 #include "queue/periodic_runs.h"
 
+#include <string_view>
+
 #include "queue/cron_schedule.h"
 #include "queue/queries.h"
 
 namespace daap::queue {
+namespace {
 
-PeriodicPass enqueue_due_runs(pqxx::transaction_base& tx) {
+std::string first_line(std::string_view text) {
+  return std::string(text.substr(0, text.find('\n')));
+}
+
+}  // namespace
+
+PeriodicPass enqueue_due_runs(pqxx::dbtransaction& tx) {
   PeriodicPass pass;
   for (const auto& row : tx.exec(sql::lock_enabled_periodic_jobs)) {
     const auto name = row["name"].as<std::string>();
@@ -28,12 +37,22 @@ PeriodicPass enqueue_due_runs(pqxx::transaction_base& tx) {
     bool recorded = false;  // the enqueue clears last_error itself
     if (run) {
       const auto at = format_utc(run->scheduled_at);
-      const auto id =
-          tx.exec(sql::enqueue_periodic_run, pqxx::params{name, at, "periodic:" + name + ":" + at});
-      if (!id.empty()) {  // else: enqueued already (a row written by hand can say so)
-        run->job_id = id[0][0].as<JobId>();
-        pass.enqueued.push_back(*run);
-        recorded = true;
+      // In a savepoint: a run the server refuses becomes this job's last_error, and the other
+      // periodic jobs (and the rest of the leader's pass) go on.
+      try {
+        pqxx::subtransaction one(tx, "periodic run");
+        const auto id = one.exec(sql::enqueue_periodic_run,
+                                 pqxx::params{name, at, "periodic:" + name + ":" + at});
+        one.commit();
+        if (!id.empty()) {  // else: enqueued already (a row written by hand can say so)
+          run->job_id = id[0][0].as<JobId>();
+          pass.enqueued.push_back(*run);
+          recorded = true;
+        }
+      } catch (const pqxx::broken_connection&) {
+        throw;
+      } catch (const pqxx::sql_error& e) {
+        error = std::string("enqueueing its run failed: ") + first_line(e.what());
       }
     }
     if (error != last_error) {

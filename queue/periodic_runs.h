@@ -38,7 +38,8 @@ struct PeriodicPass {
 // for the next pass), unique key periodic:<name>:<scheduled time, RFC 3339 UTC> and run_at the
 // scheduled time. Exactly once per fire time: the row records it in the same statement, and a
 // fire time at or before the recorded one is never enqueued. A job that cannot be scheduled
-// (a time zone the tz database lacks) gets last_error and is skipped.
-PeriodicPass enqueue_due_runs(pqxx::transaction_base& tx);
+// (a time zone the tz database lacks, a run the server refuses: each run is enqueued in a
+// savepoint of its own) gets last_error and is skipped.
+PeriodicPass enqueue_due_runs(pqxx::dbtransaction& tx);
 
 }  // namespace daap::queue

@@ -7,7 +7,7 @@ namespace daap::worker {
 
 using spdlog::level::level_enum;
 
-queue::PeriodicPass schedule_periodic_jobs(pqxx::transaction_base& tx) {
+queue::PeriodicPass schedule_periodic_jobs(pqxx::dbtransaction& tx) {
   return queue::enqueue_due_runs(tx);
 }
 

@@ -9,7 +9,7 @@
 namespace daap::worker {
 
 // Enqueues every due periodic run in `tx`; nothing of it stays unless `tx` commits.
-queue::PeriodicPass schedule_periodic_jobs(pqxx::transaction_base& tx);
+queue::PeriodicPass schedule_periodic_jobs(pqxx::dbtransaction& tx);
 
 // One line per run enqueued, and per job that became unschedulable or schedulable again.
 void log_periodic_pass(const queue::PeriodicPass& pass);

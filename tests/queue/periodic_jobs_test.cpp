@@ -110,6 +110,28 @@ TEST_F(PeriodicJobsTest, AMissedWindowRunsOnceNotOncePerMissedTick) {
   EXPECT_EQ(jobs(), 1);
 }
 
+TEST_F(PeriodicJobsTest, ARunTheServerRefusesIsThatJobsErrorAndTheOthersRun) {
+  add("hourly", "0 * * * *");
+  add("refused", "0 * * * *");
+  added_ago("hourly", "2 hours");
+  added_ago("refused", "2 hours");
+  // Whatever makes the server refuse one job's run (here a constraint an admin added).
+  tx().exec("UPDATE daap.periodic_jobs SET kind = 'refused.kind' WHERE name = 'refused'");
+  tx().exec("ALTER TABLE daap.jobs ADD CONSTRAINT test_refused CHECK (kind <> 'refused.kind')");
+  const auto pass = enqueue_due_runs(tx());
+  ASSERT_EQ(pass.enqueued.size(), 1U);
+  EXPECT_EQ(pass.enqueued[0].name, "hourly");
+  EXPECT_EQ(jobs("unique_key LIKE 'periodic:hourly:%'"), 1);
+  EXPECT_EQ(jobs("kind = 'refused.kind'"), 0);
+  const auto refused = get_periodic_job(tx(), "refused");
+  ASSERT_TRUE(refused->last_error.has_value());
+  EXPECT_NE(refused->last_error->find("enqueueing its run failed"), std::string::npos)
+      << *refused->last_error;
+  EXPECT_NE(refused->last_error->find("test_refused"), std::string::npos) << *refused->last_error;
+  ASSERT_EQ(pass.changed.size(), 1U);
+  EXPECT_EQ(pass.changed[0].name, "refused");
+}
+
 TEST_F(PeriodicJobsTest, ARunNotYetDueIsNotEnqueued) {
   add("new-year", "0 0 1 1 *");  // counts from now: the next 1 January is ahead
   EXPECT_TRUE(enqueue_due_runs(tx()).enqueued.empty());

@@ -53,7 +53,20 @@ bool Maintainer::pass() {
   const int pruned =
       queue::prune_finished_jobs(tx, config_.succeeded_retention, config_.failed_retention);
   const int workers = queue::prune_stale_workers(tx, config_.stale_worker_after);
-  const auto periodic = schedule_periodic_jobs(tx);
+  // Last, in a savepoint: whatever goes wrong with the periodic jobs (a row written by hand, a
+  // lock timeout) is undone alone, and rescue and pruning still commit.
+  queue::PeriodicPass periodic;
+  try {
+    pqxx::subtransaction sub(tx, "periodic jobs");
+    periodic = schedule_periodic_jobs(sub);
+    sub.commit();
+  } catch (const pqxx::broken_connection&) {
+    throw;
+  } catch (const std::exception& e) {
+    periodic = {};
+    log(level_enum::warn, "periodic jobs not scheduled in this pass; rescue and pruning go on",
+        {{"error", error_text(e)}});
+  }
   if (!queue::renew_leadership(tx, name, config_.worker_id, *term_, ttl)) {
     tx.abort();
     log(level_enum::warn, "no longer maintenance leader: the lease lapsed; this pass is undone",
