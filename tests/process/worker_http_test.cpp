@@ -171,7 +171,8 @@ TEST(WorkerHttp, MetricsMatchTheRowsInTheDatabase) {
       "WHERE queue = 'unserved' AND state = 'available' AND run_at <= now()");
   EXPECT_NEAR(*oldest, static_cast<double>(oldest_in_db), 10.0);
   EXPECT_GE(*oldest, 14 * 60.0);
-  for (const std::string status : {"provisioning", "ready", "error", "deleting", "deleted"}) {
+  for (const std::string status :
+       {"provisioning", "ready", "degraded", "error", "deleting", "deleted"}) {
     expect("daap_databases{status=\"" + status + "\"}",
            static_cast<double>(query_int(
                url, "SELECT count(*) FROM daap.databases WHERE status = '" + status + "'")));
