@@ -65,6 +65,15 @@ std::optional<JobRow> latest_job_of_database(pqxx::transaction_base& tx,
   return read_job_row(r[0]);
 }
 
+std::vector<JobRow> jobs_of_database(pqxx::transaction_base& tx, const std::string& database_id,
+                                     int limit) {
+  std::vector<JobRow> out;
+  for (const auto& row : tx.exec(sql::list_jobs_of_database, pqxx::params{database_id, limit})) {
+    out.push_back(read_job_row(row));
+  }
+  return out;
+}
+
 std::vector<JobRow> list_jobs(pqxx::transaction_base& tx, const JobFilter& filter) {
   if (filter.limit < 1 || filter.limit > 1000) {
     throw std::invalid_argument("limit must be between 1 and 1000, got " +

@@ -30,6 +30,10 @@ std::optional<JobRow> latest_job_of_database(pqxx::transaction_base& tx,
                                              const std::string& database_id,
                                              const std::vector<std::string>& kinds);
 
+// The newest `limit` jobs concerning a databases record (any kind), newest first.
+std::vector<JobRow> jobs_of_database(pqxx::transaction_base& tx, const std::string& database_id,
+                                     int limit);
+
 struct JobFilter {
   std::optional<JobState> state;
   std::optional<std::string> kind;

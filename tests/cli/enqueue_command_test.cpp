@@ -1,5 +1,6 @@
 // daapctl enqueue against a real PostgreSQL.
 #include <gmock/gmock.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/cli/daapctl_fixture.h"
 
@@ -74,6 +75,22 @@ TEST_F(EnqueueCommandTest, ATakenUniqueKeyPrintsTheUnfinishedJobHoldingIt) {
   const auto second = printed_id(daapctl({"enqueue", "noop", "{}", "--unique-key", "same"}));
   EXPECT_EQ(first, second);
   EXPECT_EQ(value<int>("SELECT count(*) FROM daap.jobs"), 1);
+}
+
+TEST_F(EnqueueCommandTest, JsonOutputSaysTheIdStateAndWhetherAUniqueKeyDeduplicated) {
+  const auto first = daapctl({"enqueue", "noop", "{}", "--unique-key", "k", "--output", "json"});
+  ASSERT_EQ(first.status, 0) << first.err;
+  const auto a = nlohmann::json::parse(first.out);
+  EXPECT_EQ(a["state"], "available");
+  EXPECT_EQ(a["deduplicated"], false);
+  const auto second = daapctl({"enqueue", "noop", "{}", "--unique-key", "k", "--output", "json"});
+  ASSERT_EQ(second.status, 0) << second.err;
+  const auto b = nlohmann::json::parse(second.out);
+  EXPECT_EQ(b["id"], a["id"]);
+  EXPECT_EQ(b["deduplicated"], true);
+  EXPECT_EQ(value<int>("SELECT count(*) FROM daap.jobs WHERE id = $1",
+                       pqxx::params{a["id"].get<std::int64_t>()}),
+            1);
 }
 
 TEST_F(EnqueueCommandTest, InvalidJsonExitsTwoNamingThePayload) {

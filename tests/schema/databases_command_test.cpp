@@ -52,6 +52,15 @@ class DatabasesCommandTest : public ::testing::Test {
     insert("carts", "shop", "provisioning", "2024-01-02T00:00:00Z");
     insert("refunds", "payments", "error", "2024-01-03T00:00:00Z");
     insert("orders", "payments", "deleted", "2023-01-01T00:00:00Z");
+    // Two jobs of "orders" (one failed with an error) and one of another record.
+    tx.exec(
+        "INSERT INTO daap.jobs (kind, payload, database_id, state, attempt, finished_at, "
+        "last_error) VALUES "
+        "('database.create', '{}', $1, 'succeeded', 1, now(), NULL), "
+        "('database.update', '{}', $1, 'failed', 1, now(), 'owner_team is blank'), "
+        "('database.create', '{}', (SELECT id FROM daap.databases WHERE name = 'carts'), "
+        " 'available', 0, NULL, NULL)",
+        pqxx::params{orders_id_});
     tx.commit();
   }
   static void TearDownTestSuite() { db_.reset(); }
@@ -190,6 +199,24 @@ TEST_F(DatabasesCommandTest, ShowFindsRecordByIdOrActiveName) {
   EXPECT_NE(table.out.find("pooler_name:"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("orders-pooler"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("2024-01-01T00:00:00.000001Z"), std::string::npos) << table.out;
+}
+
+TEST_F(DatabasesCommandTest, ShowListsTheRecordsJobsNewestFirst) {
+  const auto shown = json_of(daapctl({"databases", "show", "orders", "--output", "json"}));
+  ASSERT_EQ(shown["jobs"].size(), 2U) << shown.dump();
+  EXPECT_EQ(shown["jobs"][0]["kind"], "database.update");
+  EXPECT_EQ(shown["jobs"][0]["last_error"], "owner_team is blank");
+  EXPECT_EQ(shown["jobs"][1]["kind"], "database.create");
+  for (const auto& job : shown["jobs"]) EXPECT_EQ(job["database_id"], orders_id_);
+
+  const auto table = daapctl({"databases", "show", "orders"});
+  ASSERT_EQ(table.status, 0) << table.err;
+  const auto update = table.out.find("database.update");
+  const auto create = table.out.find("database.create");
+  ASSERT_NE(update, std::string::npos) << table.out;
+  ASSERT_NE(create, std::string::npos) << table.out;
+  EXPECT_LT(update, create) << "newest first:\n" << table.out;
+  EXPECT_NE(table.out.find("owner_team is blank"), std::string::npos) << table.out;
 }
 
 TEST_F(DatabasesCommandTest, ShowUnknownIdOrNameExitsOneNamingIt) {

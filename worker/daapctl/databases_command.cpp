@@ -23,7 +23,7 @@ constexpr const char* kUsage =
     "daapctl databases list [--owner-team T] [--status S] [--namespace N] "
     "[--name-contains TEXT] [--include-deleted] [--sort created_at|name] [--limit N] "
     "[--cursor C] [--output table|json]\n"
-    "       daapctl databases show ID|NAME [--output table|json]\n"
+    "       daapctl databases show ID|NAME [--output table|json]   (the record and its jobs)\n"
     "       daapctl databases retry ID|NAME   (an error record: provision it again)\n"
     "       daapctl databases reconcile [ID|NAME]   (check ready and degraded records against\n"
     "                                               the provisioner: enqueues database.reconcile)";
@@ -32,6 +32,10 @@ constexpr const char* kUsage =
 const std::vector<std::string> kListFlags = {"owner-team",    "status",          "namespace",
                                              "name-contains", "include-deleted", "sort",
                                              "limit",         "cursor"};
+
+// `show` lists this many of the record's newest jobs, each last error cut to kErrorWidth.
+constexpr int kShownJobs = 20;
+constexpr std::size_t kErrorWidth = 50;
 
 enum class Output { table, json };
 
@@ -164,8 +168,12 @@ int show(const po::variables_map& vm, Output output) {
     return 1;
   }
 
-  const nlohmann::json j = *record;
+  nlohmann::json j = *record;
+  const auto jobs = queue::jobs_of_database(tx, record->id, kShownJobs);
   if (output == Output::json) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& job : jobs) items.push_back(queue::to_json(job));
+    j["jobs"] = items;
     std::cout << to_json_text(j) << "\n";
     return 0;
   }
@@ -180,6 +188,22 @@ int show(const po::variables_map& vm, Output output) {
                                                   : value.dump()});
   }
   print_table(rows);
+  std::cout << "\njobs (newest first, at most " << kShownJobs << "):\n";
+  if (jobs.empty()) {
+    std::cout << "none left (finished jobs are pruned after their retention)\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> job_rows = {
+      {"ID", "KIND", "STATE", "ATTEMPT", "CREATED_AT", "FINISHED_AT", "LAST_ERROR"}};
+  for (const auto& job : jobs) {
+    auto error = printable(job.last_error.value_or("-"));
+    if (error.size() > kErrorWidth) error = error.substr(0, kErrorWidth - 3) + "...";
+    job_rows.push_back({std::to_string(job.id), printable(job.kind),
+                        std::string(queue::to_string(job.state)),
+                        std::to_string(job.attempt) + "/" + std::to_string(job.max_attempts),
+                        job.created_at, job.finished_at.value_or("-"), error});
+  }
+  print_table(job_rows);
   return 0;
 }
 

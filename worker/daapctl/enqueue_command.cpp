@@ -1,4 +1,5 @@
-// daapctl enqueue: adds one job through queue::enqueue and prints its id.
+// daapctl enqueue: adds one job through queue::enqueue and prints its id (or, with --output json,
+// the job's id and state, and whether a unique key made it an existing job).
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -17,7 +18,7 @@ namespace {
 
 constexpr const char* kUsage =
     "daapctl enqueue KIND JSON [--queue Q] [--priority P] [--run-at RFC3339|+DURATION] "
-    "[--max-attempts N] [--unique-key K] [--timeout DURATION]";
+    "[--max-attempts N] [--unique-key K] [--timeout DURATION] [--output table|json]";
 
 // RFC 3339: 2025-01-31T12:00:00Z, 2025-01-31 12:00:00.25+02:00 (a space for T is accepted).
 std::optional<queue::Clock::time_point> parse_rfc3339(const std::string& text) {
@@ -75,12 +76,14 @@ int enqueue_command(const Args& args) {
       "time limit of each attempt, 1s to 30 days (default: the kind's)")(
       "kind", po::value<std::string>(), "job kind (database.create, ...)")(
       "json", po::value<std::string>(), "payload: a JSON object");
+  add_output_option(options);
   po::positional_options_description positional;
   positional.add("kind", 1).add("json", 1);
   po::variables_map vm;
   if (!parse_command_line(args, kUsage, options, positional, vm)) return 0;
   if (vm.count("kind") == 0U) throw UsageError("missing KIND");
   if (vm.count("json") == 0U) throw UsageError("missing JSON payload");
+  const auto output = read_output_format(vm);
 
   queue::NewJob job;
   job.kind = vm["kind"].as<std::string>();
@@ -122,8 +125,23 @@ int enqueue_command(const Args& args) {
   } catch (const std::invalid_argument& e) {  // the queue names the bad field
     throw UsageError(e.what());
   }
+  // A row this transaction inserted carries its xid; any other is the unfinished job that holds
+  // the unique key.
+  const auto row = tx.exec(
+                         "SELECT state, xmin = pg_current_xact_id()::xid AS inserted "
+                         "FROM daap.jobs WHERE id = $1",
+                         pqxx::params{id})
+                       .one_row();
   tx.commit();
-  std::cout << id << "\n";
+  if (output == OutputFormat::json) {
+    std::cout << nlohmann::json{{"id", id},
+                                {"state", row["state"].as<std::string>()},
+                                {"deduplicated", !row["inserted"].as<bool>()}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << id << "\n";
+  }
   return 0;
 }
 
