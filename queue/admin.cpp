@@ -57,18 +57,12 @@ std::optional<JobRow> get_job(pqxx::transaction_base& tx, JobId id) {
   return read_job_row(r[0]);
 }
 
-std::optional<JobRow> latest_job_of_database(pqxx::transaction_base& tx,
-                                             const std::string& database_id,
-                                             const std::vector<std::string>& kinds) {
-  auto r = tx.exec(sql::latest_job_of_database, pqxx::params{database_id, kinds});
-  if (r.empty()) return std::nullopt;
-  return read_job_row(r[0]);
-}
-
 std::vector<JobRow> jobs_of_database(pqxx::transaction_base& tx, const std::string& database_id,
-                                     int limit) {
+                                     int limit,
+                                     const std::optional<std::vector<std::string>>& kinds) {
   std::vector<JobRow> out;
-  for (const auto& row : tx.exec(sql::list_jobs_of_database, pqxx::params{database_id, limit})) {
+  for (const auto& row :
+       tx.exec(sql::list_jobs_of_database, pqxx::params{database_id, limit, kinds})) {
     out.push_back(read_job_row(row));
   }
   return out;

@@ -25,14 +25,10 @@ std::optional<JobRow> get_job(pqxx::transaction_base& tx, JobId id);
 // A row of get_job's, list_jobs' or select_jobs' columns. Unreadable JSON is kept as its text.
 JobRow read_job_row(const pqxx::row& row);
 
-// The newest job of one of `kinds` concerning a databases record, if any is left.
-std::optional<JobRow> latest_job_of_database(pqxx::transaction_base& tx,
-                                             const std::string& database_id,
-                                             const std::vector<std::string>& kinds);
-
-// The newest `limit` jobs concerning a databases record (any kind), newest first.
+// The newest `limit` jobs concerning a databases record (of `kinds`, or any), newest first.
 std::vector<JobRow> jobs_of_database(pqxx::transaction_base& tx, const std::string& database_id,
-                                     int limit);
+                                     int limit,
+                                     const std::optional<std::vector<std::string>>& kinds = {});
 
 struct JobFilter {
   std::optional<JobState> state;

@@ -1,5 +1,5 @@
--- $1 database id, $2 how many. The newest jobs concerning that databases record, newest
--- first, through jobs_database_id_idx.
+-- $1 database id, $2 how many, $3 kinds (text[]; NULL: any). The newest jobs concerning that
+-- databases record, newest first, through jobs_database_id_idx.
 SELECT id, kind, queue, payload, state, priority, attempt, max_attempts,
        to_jsonb(run_at) #>> '{}' AS run_at,
        to_jsonb(created_at) #>> '{}' AS created_at,
@@ -12,6 +12,6 @@ SELECT id, kind, queue, payload, state, priority, attempt, max_attempts,
        timeout::text AS timeout,
        errors, result
   FROM daap.jobs
- WHERE database_id = $1::uuid
+ WHERE database_id = $1::uuid AND ($3::text[] IS NULL OR kind = ANY ($3::text[]))
  ORDER BY id DESC
  LIMIT $2

@@ -234,11 +234,11 @@ int retry(const po::variables_map& vm) {
   schema::transition(tx, record->id, schema::DatabaseStatus::provisioning);
   queue::NewJob job;
   // The new attempt goes where the record's last one went, with its attempt budget.
-  const auto original =
-      queue::latest_job_of_database(tx, record->id, {"database.provision", "database.create"});
-  if (original) {
-    job.queue = original->queue;
-    job.max_attempts = original->max_attempts;
+  const auto original = queue::jobs_of_database(
+      tx, record->id, 1, std::vector<std::string>{"database.provision", "database.create"});
+  if (!original.empty()) {
+    job.queue = original.front().queue;
+    job.max_attempts = original.front().max_attempts;
   }
   job.kind = "database.provision";
   job.payload = {{"database_id", record->id}};
@@ -249,7 +249,7 @@ int retry(const po::variables_map& vm) {
   std::cout << "database '" << record->name << "' (" << record->id
             << ") is provisioning again: job " << job_id << " on queue " << job.queue << " with "
             << job.max_attempts << " attempts"
-            << (original ? " (as job " + std::to_string(original->id) + ")"
+            << (!original.empty() ? " (as job " + std::to_string(original.front().id) + ")"
                          : " (no earlier job of it is left: the defaults)")
             << "\n";
   return 0;
