@@ -27,8 +27,7 @@ std::string page(std::string_view title, const std::string& body, const PageCont
 }
 
 std::string action_form(const PageContext& ctx, std::string_view url, std::string_view action,
-                        std::string_view label, std::string_view back,
-                        const std::string& fields) {
+                        std::string_view label, std::string_view back, const std::string& fields) {
   if (ctx.read_only) return "";
   return "<form method=\"post\" class=\"action\" action=\"" + escape(url) + "\" data-action=\"" +
          escape(action) + "\">" + hidden_input("csrf", ctx.csrf) + hidden_input("back", back) +
@@ -52,8 +51,7 @@ std::string login_page(const std::optional<std::string>& error) {
   return page("Log in", body, ctx);
 }
 
-std::string message_page(std::string_view title, std::string_view message,
-                         const PageContext& ctx) {
+std::string message_page(std::string_view title, std::string_view message, const PageContext& ctx) {
   return page(title, "<p id=\"message\">" + escape(message) + "</p>\n", ctx);
 }
 
