@@ -2,6 +2,7 @@
 // refusal by its status and by nothing having changed.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -515,6 +516,59 @@ TEST_F(ConsoleTest, CancelRunNowAndDeleteAJobThroughItsPage) {
   const auto away =
       post("/jobs/" + std::to_string(available) + "/retry", {{"back", "//evil.example/"}});
   EXPECT_EQ(away->get_header_value("Location"), "/");
+}
+
+TEST_F(ConsoleTest, JobsArePagedNewestFirstFiftyAPage) {
+  exec("INSERT INTO daap.jobs (kind) SELECT 'noop' FROM generate_series(1, 60)");
+  const auto newest = value<std::int64_t>("SELECT max(id) FROM daap.jobs");
+  start();
+  const auto first = get("/jobs?kind=noop");
+  ASSERT_EQ(first->status, 200);
+  std::smatch m;
+  std::vector<std::int64_t> ids;
+  const std::regex row("<tr data-job-id=\"(\\d+)\"");
+  for (auto it = std::sregex_iterator(first->body.begin(), first->body.end(), row);
+       it != std::sregex_iterator(); ++it) {
+    ids.push_back(std::stoll((*it)[1].str()));
+  }
+  ASSERT_EQ(ids.size(), 50U);
+  EXPECT_EQ(ids.front(), newest);
+  EXPECT_TRUE(std::is_sorted(ids.rbegin(), ids.rend()));
+  ASSERT_TRUE(std::regex_search(first->body, m, std::regex("<a rel=\"next\" href=\"([^\"]+)\"")));
+  auto next = m[1].str();
+  for (std::size_t at = next.find("&amp;"); at != std::string::npos; at = next.find("&amp;")) {
+    next.replace(at, 5, "&");
+  }
+  EXPECT_EQ(next, "/jobs?kind=noop&before=" + std::to_string(ids.back()));
+  const auto second = get(next);
+  ASSERT_EQ(second->status, 200);
+  EXPECT_EQ(std::distance(std::sregex_iterator(second->body.begin(), second->body.end(), row),
+                          std::sregex_iterator()),
+            10);
+  EXPECT_EQ(second->body.find("rel=\"next\""), std::string::npos);
+}
+
+TEST_F(ConsoleTest, ReplicasShowTheirRunningJobsAndTheLeader) {
+  exec(
+      "INSERT INTO daap.workers (id, hostname, pid, version, queues, concurrency) VALUES "
+      "('w-1', 'host-a', 10, '0.1.0', ARRAY['default', 'mail'], 8), "
+      "('w-2', 'host-b', 11, '0.1.0', ARRAY['default'], 4)");
+  exec(
+      "INSERT INTO daap.leaders (name, holder, term, acquired_at, expires_at) "
+      "VALUES ('maintenance', 'w-2', 1, now(), now() + interval '1 minute')");
+  exec(
+      "INSERT INTO daap.jobs (kind, state, attempt, started_at, locked_by, lease_expires_at) "
+      "SELECT 'noop', 'running', 1, now(), 'w-1', now() + interval '5 minutes' "
+      "FROM generate_series(1, 3)");
+  start();
+  const auto page = get("/")->body;
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "host"), "host-a");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "queues"), "default, mail");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "concurrency"), "8");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "running"), "3");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "leader"), "");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-2\"", "running"), "0");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-2\"", "leader"), "yes");
 }
 
 TEST_F(ConsoleTest, AQueryPastTheStatementTimeoutGivesAnErrorPageNotAHang) {

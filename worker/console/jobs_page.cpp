@@ -37,7 +37,7 @@ std::string filter_form(const Params& query) {
 }
 
 std::string bulk_form(const Params& query, const PageContext& ctx) {
-  if (ctx.read_only || !has_job_filter(query)) return "";
+  if (ctx.read_only) return "";
   std::string out =
       "<form id=\"bulk\" method=\"post\" action=\"/jobs/bulk\">" + hidden_input("csrf", ctx.csrf);
   for (const auto& name : kJobFilterParams) {

@@ -12,7 +12,7 @@ std::string page(std::string_view title, const std::string& body, const PageCont
       escape(title) +
       " · DAAP console</title>"
       "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>\n";
-  if (ctx.show_nav) {
+  {
     out +=
         "<nav><span class=\"brand\">DAAP console</span>"
         "<a href=\"/\">Overview</a><a href=\"/jobs\">Jobs</a>"
@@ -46,9 +46,7 @@ std::string login_page(const std::optional<std::string>& error) {
       "<label>Token <input type=\"password\" name=\"token\" autocomplete=\"current-password\" "
       "autofocus></label> <button type=\"submit\">Log in</button></form>\n"
       "<p class=\"hint\">The token is the console's CONSOLE_TOKEN.</p>\n";
-  PageContext ctx;
-  ctx.show_nav = false;
-  return page("Log in", body, ctx);
+  return page("Log in", body, PageContext{});
 }
 
 std::string message_page(std::string_view title, std::string_view message, const PageContext& ctx) {

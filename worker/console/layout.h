@@ -12,7 +12,6 @@ namespace daap::worker::console {
 struct PageContext {
   std::string csrf;  // the session's CSRF token
   bool read_only = false;
-  bool show_nav = true;
   std::optional<std::string> flash;  // shown once in #flash
 };
 
