@@ -290,6 +290,40 @@ TEST_F(ConsoleTest, ANonLoopbackAddressWithoutATokenExitsNamingConsoleToken) {
   EXPECT_EQ(console.out().find("console listening"), std::string::npos);
 }
 
+TEST_F(ConsoleTest, WithoutATokenOnlyLoopbackHostNamesAreServed) {
+  // A hostile site re-pointing its own name at 127.0.0.1 (DNS rebinding) must not get pages,
+  // CSRF tokens or actions: its requests carry its own name in Host.
+  const auto id = insert_job("failed");
+  start();
+  for (const char* host : {"127.0.0.1", "localhost:8090", "[::1]:8090", "127.0.0.1:1"}) {
+    const auto res = client_->Get("/", {{"Host", host}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << host;
+  }
+  for (const char* host : {"evil.example:8090", "evil.example", "127.0.0.1.evil.example",
+                           "localhost.evil.example:8090", ""}) {
+    const auto page = client_->Get("/jobs/" + std::to_string(id), {{"Host", host}});
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 421) << host;
+    EXPECT_EQ(page->body.find("csrf"), std::string::npos) << host;
+  }
+  get("/");
+  auto headers = cookie_headers();
+  headers.emplace("Host", "evil.example:8090");
+  const auto retry = client_->Post("/jobs/" + std::to_string(id) + "/retry", headers,
+                                   form_body({{"csrf", csrf_}}), "application/x-www-form-urlencoded");
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, 421);
+  EXPECT_EQ(state_of(id), "failed");
+}
+
+TEST_F(ConsoleTest, WithATokenAnyHostNameIsServedAfterLogin) {
+  start({}, {{"CONSOLE_TOKEN", "s3cret-token"}});
+  const auto res = client_->Get("/login", {{"Host", "console.internal.example"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
 TEST_F(ConsoleTest, ReadOnlyRendersNoActionFormAndRefusesPosts) {
   const auto id = insert_job("failed", "mail");
   exec(

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <functional>
 #include <regex>
 
@@ -78,10 +79,22 @@ void limit_statements(pqxx::transaction_base& tx) {
 }
 
 bool is_loopback(const std::string& host) {
-  if (host == "localhost" || host == "::1") return true;
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
   in_addr v4{};
   if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
   return false;
+}
+
+bool answers_to_host(const std::string& host_header, bool has_token) {
+  if (has_token) return true;
+  // "name:port", "[v6]:port" or a bare name; the port is ours whatever it says.
+  auto name = host_header;
+  if (!name.empty() && name.front() == '[') {
+    name.resize(std::min(name.size(), name.find(']') + 1));
+  } else if (const auto colon = name.find(':'); colon != std::string::npos) {
+    name.resize(colon);
+  }
+  return is_loopback(name);
 }
 
 struct ConsoleServer::State {
@@ -376,9 +389,19 @@ ConsoleServer::ConsoleServer(ConsoleConfig config)
   s.server.set_payload_max_length(kMaxBodyBytes);
   s.server.set_read_timeout(std::chrono::seconds(10));
   s.server.set_write_timeout(std::chrono::seconds(10));
-  s.server.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  s.server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     set_security_headers(res);
     res.set_header("Cache-Control", "no-store");
+    if (!answers_to_host(req.get_header_value("Host"), state_->config.token.has_value())) {
+      // A hostile page whose name was re-pointed at 127.0.0.1 (DNS rebinding) is same-origin
+      // with us for its browser; without a token, only the Host header tells it apart.
+      res.status = 421;
+      res.set_content(
+          "this console answers only to a loopback name (127.0.0.1, localhost, [::1]); to "
+          "serve other names set CONSOLE_TOKEN\n",
+          "text/plain; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   s.server.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&,

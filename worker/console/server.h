@@ -31,6 +31,9 @@ inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 
 // Whether `host` names the loopback interface (127.0.0.0/8, ::1, localhost).
 bool is_loopback(const std::string& host);
+// Whether a request whose Host header is `host_header` may be served: any name when a token
+// guards the console, else only loopback names (a DNS-rebinding guard).
+bool answers_to_host(const std::string& host_header, bool has_token);
 
 class ConsoleServer {
  public:
