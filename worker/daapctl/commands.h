@@ -17,6 +17,7 @@ namespace daap::worker::daapctl {
 using Args = std::vector<std::string>;
 
 int migrate_command(const Args& args);
+int console_command(const Args& args);
 int databases_command(const Args& args);
 int enqueue_command(const Args& args);
 int jobs_command(const Args& args);

@@ -12,6 +12,7 @@
 #include "queue/enqueue.h"
 #include "schema/database_repository.h"
 #include "schema/errors.h"
+#include "worker/admin/database_retry.h"
 #include "worker/daapctl/commands.h"
 
 namespace po = boost::program_options;
@@ -224,35 +225,20 @@ int retry(const po::variables_map& vm) {
               << (schema::is_uuid(key) ? "id or active name '" : "active name '") << key << "'\n";
     return 1;
   }
-  if (record->status != schema::DatabaseStatus::error) {
-    std::cerr << "daapctl databases retry: database '" << record->name << "' (" << record->id
-              << ") is " << schema::to_string(record->status)
-              << "; only a database in error can be retried\n";
+  try {
+    const auto retried = admin::retry_database(tx, *record);
+    tx.commit();
+    std::cout << "database '" << record->name << "' (" << record->id
+              << ") is provisioning again: job " << retried.job_id << " on queue "
+              << retried.queue << " with " << retried.max_attempts << " attempts"
+              << (retried.original_job ? " (as job " + std::to_string(*retried.original_job) + ")"
+                                       : " (no earlier job of it is left: the defaults)")
+              << "\n";
+    return 0;
+  } catch (const admin::NotRetryable& e) {
+    std::cerr << "daapctl databases retry: " << e.what() << "\n";
     return 1;
   }
-  // transition() locks the row and re-checks the status, so two retries cannot both pass.
-  schema::transition(tx, record->id, schema::DatabaseStatus::provisioning);
-  queue::NewJob job;
-  // The new attempt goes where the record's last one went, with its attempt budget.
-  const auto original = queue::jobs_of_database(
-      tx, record->id, 1, std::vector<std::string>{"database.provision", "database.create"});
-  if (!original.empty()) {
-    job.queue = original.front().queue;
-    job.max_attempts = original.front().max_attempts;
-  }
-  job.kind = "database.provision";
-  job.payload = {{"database_id", record->id}};
-  job.unique_key = "provision:" + record->id;
-  job.database_id = record->id;
-  const auto job_id = queue::enqueue(tx, job);
-  tx.commit();
-  std::cout << "database '" << record->name << "' (" << record->id
-            << ") is provisioning again: job " << job_id << " on queue " << job.queue << " with "
-            << job.max_attempts << " attempts"
-            << (!original.empty() ? " (as job " + std::to_string(original.front().id) + ")"
-                         : " (no earlier job of it is left: the defaults)")
-            << "\n";
-  return 0;
 }
 
 // Enqueues database.reconcile for one record (ready or degraded) or, without ID|NAME, for all.

@@ -10,7 +10,7 @@
 
 #include "queue/admin.h"
 #include "queue/bulk.h"
-#include "schema/database_repository.h"
+#include "worker/admin/bulk_jobs.h"
 #include "worker/daapctl/commands.h"
 
 namespace po = boost::program_options;
@@ -181,25 +181,13 @@ std::optional<std::string> optional_flag(const po::variables_map& vm, const std:
   return vm[name].as<std::string>();
 }
 
-// --since/--until: an RFC 3339 time, or a duration meaning that long ago ("24h"); checked by
-// PostgreSQL, which compares it, and returned as a time it reads.
+// --since/--until: an RFC 3339 time, or a duration meaning that long ago ("24h").
 std::string read_time_flag(pqxx::connection& conn, const std::string& flag,
                            const std::string& text) {
-  pqxx::read_transaction tx(conn);
   try {
-    const auto ago = parse_duration(text);
-    return tx.query_value<std::string>(
-        "SELECT to_jsonb(now() - $1::float8 * interval '1 millisecond') #>> '{}'",
-        pqxx::params{static_cast<double>(ago.count())});
-  } catch (const std::exception&) {
-    // Not a duration: a time, then.
-  }
-  try {
-    return tx.query_value<std::string>("SELECT to_jsonb($1::timestamptz) #>> '{}'",
-                                       pqxx::params{text});
-  } catch (const pqxx::sql_error&) {
-    throw UsageError("--" + flag + " must be an RFC 3339 time (2025-01-31T12:00:00Z) or a " +
-                     "duration meaning that long ago (24h), got '" + text + "'");
+    return admin::read_time_bound(conn, "--" + flag, text);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
   }
 }
 
@@ -222,13 +210,9 @@ queue::JobSelection read_selection(const po::variables_map& vm, pqxx::connection
   if (const auto until = optional_flag(vm, "until"))
     s.until = read_time_flag(conn, "until", *until);
   if (const auto key = optional_flag(vm, "database")) {
-    pqxx::read_transaction tx(conn);
-    std::optional<schema::DatabaseRecord> record;
-    if (schema::is_uuid(*key)) record = schema::find_by_id(tx, *key);
-    if (!record) record = schema::find_by_active_name(tx, *key);
-    if (!record)
+    s.database_id = admin::find_database_id(conn, *key);
+    if (!s.database_id)
       throw queue::JobNotFound("--database: no database with id or active name '" + *key + "'");
-    s.database_id = record->id;
   }
   return s;
 }
@@ -376,38 +360,17 @@ int bulk(queue::BulkAction action, const po::variables_map& vm, OutputFormat out
     }
   }
 
-  std::vector<queue::BulkOutcome> outcomes;
-  std::int64_t done = 0;
-  std::int64_t skipped = 0;
-  queue::JobId after = 0;
-  std::size_t next_given = 0;
-  while (true) {
-    std::vector<queue::JobId> batch;
-    if (filtered) {
-      pqxx::read_transaction tx(conn);
-      for (const auto& job :
-           queue::select_jobs(tx, selection, after, up_to, queue::kBulkBatchSize)) {
-        batch.push_back(job.id);
-      }
-    } else {
-      while (next_given < given.size() && batch.size() < queue::kBulkBatchSize) {
-        batch.push_back(given[next_given++]);
-      }
-    }
-    if (batch.empty()) break;
-    after = batch.back();
-    pqxx::work tx(conn, "bulk " + name);
-    auto results = queue::apply(tx, action, batch);
-    tx.commit();
-    for (auto& o : results) {
-      (o.done() ? done : skipped) += 1;
-      outcomes.push_back(std::move(o));
-    }
+  const auto progress = [&](const admin::BulkResult& so_far) {
     if (total > queue::kBulkBatchSize) {
-      std::cerr << name << ": " << (done + skipped) << "/" << total << " (" << done << " done, "
-                << skipped << " skipped)\n";
+      std::cerr << name << ": " << (so_far.done + so_far.skipped) << "/" << total << " ("
+                << so_far.done << " done, " << so_far.skipped << " skipped)\n";
     }
-  }
+  };
+  const auto result = filtered ? admin::run_bulk(conn, action, selection, up_to, progress)
+                               : admin::run_bulk(conn, action, given, progress);
+  const auto& outcomes = result.outcomes;
+  const auto done = result.done;
+  const auto skipped = result.skipped;
 
   if (output == OutputFormat::json) {
     auto items = nlohmann::json::array();

@@ -134,6 +134,7 @@ constexpr const char* kUsage =
     "  periodic remove|enable|disable|run-now NAME\n"
     "  stats [--output table|json]                        daap.job_stats\n"
     "  workers [--output table|json]                      live worker replicas\n"
+    "  console [--addr HOST:PORT] [--read-only]           the web console (CONSOLE_TOKEN)\n"
     "\n"
     "daapctl COMMAND --help shows a command's flags; daapctl jobs show --help one action's.\n"
     "daapctl --version prints this version, libpqxx's and the server's (DATABASE_URL).\n"
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
   // One command per line.
   // clang-format off
   const std::map<std::string, int (*)(const Args&)> commands = {
+      {"console", console_command},
       {"migrate", migrate_command},
       {"databases", databases_command},
       {"enqueue", enqueue_command},
