@@ -135,7 +135,11 @@ function seed() {
     INSERT INTO daap.jobs (kind, queue, state, attempt, started_at, finished_at, result)
     SELECT 'report.render', 'default', 'succeeded', 1, now() - h * interval '1 hour',
            now() - h * interval '1 hour', '{"pages": 3}'
-      FROM generate_series(2, 20, 6) AS h;
+      FROM generate_series(2, 26, 6) AS h;
+    -- Just outside the last hour, for the 1 h counts.
+    INSERT INTO daap.jobs (kind, queue, state, attempt, started_at, finished_at, result)
+    VALUES ('noop', 'provisioning', 'succeeded', 1, now() - interval '65 minutes',
+            now() - interval '65 minutes', '{}');
     INSERT INTO daap.jobs (kind, queue, payload, state, attempt, max_attempts, started_at, finished_at,
                            last_error, errors, database_id)
     SELECT 'database.create', 'provisioning', '{"name": "search", "owner_team": "discovery"}', 'failed',
@@ -147,6 +151,12 @@ function seed() {
                            last_error, errors)
     VALUES ('report.render', 'default', '{"report": "quarterly"}', 'failed', 2, 2,
             now() - interval '3 hours', now() - interval '3 hours', 'template missing (attempt 2)',
+            ${lit(history(2, 'template missing'))}::jsonb),
+           ('report.render', 'default', '{"report": "half-yearly"}', 'failed', 2, 2,
+            now() - interval '90 minutes', now() - interval '90 minutes', 'template missing (attempt 2)',
+            ${lit(history(2, 'template missing'))}::jsonb),
+           ('report.render', 'default', '{"report": "old"}', 'failed', 2, 2,
+            now() - interval '25 hours', now() - interval '25 hours', 'template missing (attempt 2)',
             ${lit(history(2, 'template missing'))}::jsonb),
            ('report.render', 'default', '{"report": "monthly"}', 'failed', 2, 2,
             now() - interval '12 minutes', now() - interval '12 minutes', 'template missing (attempt 2)',
@@ -242,8 +252,15 @@ function ownPageServer() {
 let browser, context, page, main, guarded;
 const pageErrors = [];  // console errors and CSP violations on any console page
 
+// Chromium asks for /favicon.ico by itself when a page declares no icon, and the console
+// serves none: its 404 is logged as a console error on every page. The one exception, until
+// the console declares an icon (<link rel="icon" href="data:,"> is within its CSP).
+const isFaviconMiss = (msg) => new URL(msg.location().url || 'about:blank').pathname === '/favicon.ico';
+
 function watch(p) {
-  p.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(`${p.url()}: ${msg.text()}`); });
+  p.on('console', (msg) => {
+    if (msg.type() === 'error' && !isFaviconMiss(msg)) pageErrors.push(`${p.url()}: ${msg.text()} (${msg.location().url})`);
+  });
   p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`));
   p.on('dialog', (d) => { pageErrors.push(`${p.url()}: a dialog fired: ${d.message()}`); d.dismiss().catch(() => {}); });
 }
@@ -352,10 +369,10 @@ check('overview_lists_the_live_workers_and_the_maintenance_leader', async () => 
 
 check('jobs_list_pages_newest_first_through_every_failed_job', async () => {
   await open(page, main.url + '/jobs', 'jobs');
-  const newest = sqlJson('SELECT id::text FROM daap.jobs ORDER BY id DESC LIMIT 50').map((r) => r.id);
+  const newest = sqlJson('SELECT id FROM daap.jobs ORDER BY id DESC LIMIT 50').map((r) => String(r.id));
   assertEqual(await page.$$eval('table#jobs tr[data-job-id]', (trs) => trs.map((tr) => tr.dataset.jobId)), newest,
     'first page of /jobs');
-  const failed = sqlJson("SELECT id::text FROM daap.jobs WHERE state = 'failed' ORDER BY id DESC").map((r) => r.id);
+  const failed = sqlJson("SELECT id FROM daap.jobs WHERE state = 'failed' ORDER BY id DESC").map((r) => String(r.id));
   assert(failed.length > 50, `seed should fill more than one page, has ${failed.length} failed jobs`);
   await open(page, main.url + '/jobs?state=failed');
   const seen = [];
@@ -459,7 +476,7 @@ check('databases_pages_show_the_records_sql_holds_and_their_jobs', async () => {
   const search = expected.find((d) => d.name === 'search');
   await open(page, `${main.url}/databases/${search.id}`, 'database');
   assertEqual((await fields(page, 'database')).status, 'error', 'dl#database status');
-  const jobs = sqlJson(`SELECT id::text FROM daap.jobs WHERE database_id = '${search.id}' ORDER BY id DESC`).map((r) => r.id);
+  const jobs = sqlJson(`SELECT id FROM daap.jobs WHERE database_id = '${search.id}' ORDER BY id DESC`).map((r) => String(r.id));
   assertEqual(await page.$$eval('table#jobs tr[data-job-id]', (trs) => trs.map((tr) => tr.dataset.jobId)), jobs, 'its jobs');
   assertEqual(await page.locator('form[data-action=retry]').count(), 1, 'retry form of an error record');
   const billing = expected.find((d) => d.name === 'billing');
@@ -483,7 +500,7 @@ check('periodic_page_shows_each_periodic_job_sql_holds', async () => {
 check('hostile_kind_payload_and_error_render_as_text', async () => {
   const id = sql(`SELECT id FROM daap.jobs WHERE kind = ${lit(XSS)}`);
   const before = pageErrors.length;
-  for (const url of [`/jobs/${id}`, '/jobs?state=failed', `/jobs?kind=${encodeURIComponent(XSS)}`]) {
+  for (const url of ['/jobs?state=failed', `/jobs?kind=${encodeURIComponent(XSS)}`, `/jobs/${id}`]) {
     await open(page, main.url + url, url.startsWith('/jobs/') ? 'xss' : undefined);
     const injected = await page.evaluate(() => ({
       handlers: [...document.querySelectorAll('*')].flatMap((el) => [...el.attributes]
@@ -496,6 +513,7 @@ check('hostile_kind_payload_and_error_render_as_text', async () => {
     const body = await page.locator('body').innerText();
     assert(body.includes(XSS), `${url} does not show the hostile text as text`);
   }
+  // The last page visited: the job's own.
   assertEqual((await fields(page, 'job')).kind, XSS, 'dd[data-field=kind]');
   assertEqual(JSON.parse(await text(page, 'pre#payload')).html, XSS, 'pre#payload');
   assert(await page.locator('table#errors').innerText().then((t) => t.includes(XSS)), 'the error history');
@@ -555,7 +573,9 @@ check('login_form_refuses_a_wrong_token_then_sets_the_session_cookie', async () 
     const p = await fresh.newPage();
     // Chromium logs the 401 of a wrong token as a console error; anything else is a fault.
     const errors = [];
-    p.on('console', (msg) => { if (msg.type() === 'error' && !/status of 401/.test(msg.text())) errors.push(msg.text()); });
+    p.on('console', (msg) => {
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text()) && !isFaviconMiss(msg)) errors.push(`${msg.text()} (${msg.location().url})`);
+    });
     p.on('pageerror', (e) => errors.push(e.message));
     const first = await p.goto(`${guarded.url}/`);
     assertEqual(new URL(p.url()).pathname, '/login', 'where / leads without the cookie');
