@@ -13,6 +13,7 @@
 #include <pqxx/pqxx>
 
 #include "tests/console/console_process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_database.h"
 
 namespace daap::test {
@@ -57,6 +58,7 @@ class ConsoleTest : public ::testing::Test {
     const auto port = console_->wait_listening(30s);
     ASSERT_TRUE(port) << console_->out() << console_->err();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+    client_->set_read_timeout(std::chrono::seconds(30));
   }
 
   httplib::Headers cookie_headers() const {
@@ -412,6 +414,38 @@ TEST_F(ConsoleTest, OverviewNumbersEqualSqlCounts) {
   EXPECT_LT(age, 31 * 60);
   EXPECT_NE(page->body.find("<svg id=\"throughput\""), std::string::npos);
   EXPECT_NE(page->body.find("<table id=\"workers\""), std::string::npos);
+}
+
+TEST_F(ConsoleTest, OverviewCountsOlderThanTheMaximumAgeAreReadAgain) {
+  insert_job("available", "mail");
+  start({"--overview-max-age", "200ms"});
+  EXPECT_EQ(cell(get("/")->body, "data-queue=\"mail\"", "due"), "1");
+  insert_job("available", "mail");
+  insert_job("available", "mail");
+  EXPECT_TRUE(eventually([&] { return cell(get("/")->body, "data-queue=\"mail\"", "due") == "3"; },
+                         20s, 100ms));
+}
+
+TEST_F(ConsoleTest, WithoutAMaximumAgeEveryOverviewReadsTheCountsNow) {
+  insert_job("available", "mail");
+  start({"--overview-max-age", "0"});
+  EXPECT_EQ(cell(get("/")->body, "data-queue=\"mail\"", "due"), "1");
+  insert_job("available", "mail");
+  EXPECT_EQ(cell(get("/")->body, "data-queue=\"mail\"", "due"), "2");
+}
+
+TEST_F(ConsoleTest, AQueryPastTheStatementTimeoutGivesAnErrorPageNotAHang) {
+  insert_job("available");
+  start();
+  pqxx::connection blocker(db_.url());
+  pqxx::work lock(blocker);
+  lock.exec("LOCK TABLE daap.queues IN ACCESS EXCLUSIVE MODE");
+  const auto res = get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_NE(res->body.find("statement_timeout"), std::string::npos) << res->body;
+  lock.abort();
+  EXPECT_EQ(get("/")->status, 200);
 }
 
 TEST_F(ConsoleTest, SigtermStopsItCleanly) {

@@ -1,5 +1,5 @@
-// GET /: per queue what it holds and what it did (daap.queue_overview and sql/finished_counts),
-// the last hour's throughput (sql/throughput) and the live replicas (sql/list_workers).
+// GET /: per queue its controls (now) and what it holds and did (the cached counts of
+// overview_cache.h), the last hour's throughput and the live replicas (sql/list_workers, now).
 #include <cmath>
 #include <map>
 
@@ -8,6 +8,7 @@
 #include "queue/leadership.h"
 #include "queue/queues.h"
 #include "worker/console/html.h"
+#include "worker/console/overview_cache.h"
 #include "worker/console/pages.h"
 #include "worker/console/queries.h"
 #include "worker/console/throughput_chart.h"
@@ -15,27 +16,27 @@
 namespace daap::worker::console {
 namespace {
 
-struct Finished {
-  std::int64_t succeeded_1h = 0, failed_1h = 0, succeeded_24h = 0, failed_24h = 0;
-};
-
 std::string seconds_text(std::optional<double> seconds) {
   if (!seconds) return "";
   return std::to_string(static_cast<std::int64_t>(std::floor(std::max(0.0, *seconds))));
 }
 
-std::string queues_table(const std::vector<queue::QueueOverview>& queues,
-                         const std::map<std::string, Finished>& finished, const PageContext& ctx) {
+std::string queues_table(const std::vector<queue::QueueControls>& controls,
+                         const OverviewCounts& counts, const PageContext& ctx) {
   std::string out =
       "<table id=\"queues\"><thead><tr><th>queue</th><th>due</th><th>scheduled</th>"
       "<th>running</th><th>succeeded 1h</th><th>failed 1h</th><th>succeeded 24h</th>"
       "<th>failed 24h</th><th>oldest due (s)</th><th>paused</th><th>limit</th>";
   if (!ctx.read_only) out += "<th>actions</th>";
   out += "</tr></thead><tbody>\n";
-  for (const auto& q : queues) {
-    const auto& name = q.controls.name;
-    const auto it = finished.find(name);
-    const Finished f = it == finished.end() ? Finished{} : it->second;
+  for (const auto& c : controls) {
+    const auto& name = c.name;
+    const auto it = counts.finished.find(name);
+    const FinishedCounts f = it == counts.finished.end() ? FinishedCounts{} : it->second;
+    const auto held = counts.queues.find(name);
+    const queue::QueueOverview q =
+        held == counts.queues.end() ? queue::QueueOverview{c, 0, 0, 0, 0, std::nullopt}
+                                    : held->second;
     const auto jobs_link = "/jobs" + query_string({{"queue", name}});
     out += "<tr data-queue=\"" + escape(name) + "\"><td data-col=\"name\"><a href=\"" +
            escape(jobs_link) + "\">" + escape(name) + "</a></td>" +
@@ -46,16 +47,14 @@ std::string queues_table(const std::vector<queue::QueueOverview>& queues,
            cell("succeeded_24h", std::to_string(f.succeeded_24h)) +
            cell("failed_24h", std::to_string(f.failed_24h)) +
            cell("oldest_due_age", seconds_text(q.oldest_due_age_seconds)) +
-           cell("paused", q.controls.paused_at ? "yes" : "no") +
-           cell("max_running",
-                q.controls.max_running ? std::to_string(*q.controls.max_running) : "none");
+           cell("paused", c.paused_at ? "yes" : "no") +
+           cell("max_running", c.max_running ? std::to_string(*c.max_running) : "none");
     if (!ctx.read_only) {
       const auto base = "/queues/" + url_encode(name) + "/";
       out += "<td data-col=\"actions\">";
-      out += q.controls.paused_at ? action_form(ctx, base + "resume", "resume", "Resume", "/")
+      out += c.paused_at ? action_form(ctx, base + "resume", "resume", "Resume", "/")
                                   : action_form(ctx, base + "pause", "pause", "Pause", "/");
-      const auto limit =
-          q.controls.max_running ? std::to_string(*q.controls.max_running) : std::string();
+      const auto limit = c.max_running ? std::to_string(*c.max_running) : std::string();
       out += action_form(ctx, base + "limit", "limit", "Set limit", "/",
                          "<input type=\"number\" min=\"1\" name=\"max_running\" value=\"" +
                              escape(limit) + "\" placeholder=\"none\" aria-label=\"limit\">");
@@ -64,7 +63,7 @@ std::string queues_table(const std::vector<queue::QueueOverview>& queues,
     out += "</tr>\n";
   }
   out += "</tbody></table>\n";
-  if (queues.empty()) out += "<p class=\"muted\">No queue yet: enqueue a job.</p>\n";
+  if (controls.empty()) out += "<p class=\"muted\">No queue yet: enqueue a job.</p>\n";
   return out;
 }
 
@@ -99,24 +98,19 @@ std::string workers_table(pqxx::transaction_base& tx) {
 
 }  // namespace
 
-std::string overview_page(pqxx::connection& conn, const PageContext& ctx) {
+std::string overview_page(pqxx::connection& conn, const OverviewCounts& counts,
+                          const PageContext& ctx) {
   pqxx::read_transaction tx(conn);
   limit_statements(tx);
-  const auto now = tx.query_value<std::string>("SELECT to_jsonb(now()) #>> '{}'");
-  const auto queues = queue::queue_overview(tx);
-  std::map<std::string, Finished> finished;
-  for (const auto& row : tx.exec(sql::finished_counts)) {
-    finished[row["queue"].as<std::string>()] = {
-        row["succeeded_1h"].as<std::int64_t>(), row["failed_1h"].as<std::int64_t>(),
-        row["succeeded_24h"].as<std::int64_t>(), row["failed_24h"].as<std::int64_t>()};
+  std::vector<queue::QueueControls> controls;
+  for (const auto& row : tx.exec(sql::queue_controls)) {
+    controls.push_back({row["name"].as<std::string>(), row["paused_at"].get<std::string>(),
+                        row["max_running"].get<int>()});
   }
-  std::vector<MinuteCounts> minutes;
-  for (const auto& row : tx.exec(sql::throughput)) {
-    minutes.push_back({row["succeeded"].as<std::int64_t>(), row["failed"].as<std::int64_t>()});
-  }
-  std::string body = "<p class=\"as-of\">as of <time>" + escape(now) + "</time></p>\n";
-  body += "<h2>Queues</h2>\n" + queues_table(queues, finished, ctx);
-  body += "<h2>Throughput, last hour</h2>\n" + throughput_chart(minutes) + "\n";
+  std::string body = "<p class=\"as-of\">counts as of <time id=\"as-of\">" +
+                     escape(counts.as_of) + "</time></p>\n";
+  body += "<h2>Queues</h2>\n" + queues_table(controls, counts, ctx);
+  body += "<h2>Throughput, last hour</h2>\n" + throughput_chart(counts.minutes) + "\n";
   body += "<h2>Replicas</h2>\n" + workers_table(tx);
   return page("Overview", body, ctx);
 }

@@ -33,8 +33,11 @@ class BadRequest : public std::runtime_error {
 // A request's query or form parameters.
 using Params = std::map<std::string, std::string>;
 
-// GET /: queues, the last hour's throughput, live replicas.
-std::string overview_page(pqxx::connection& conn, const PageContext& ctx);
+struct OverviewCounts;
+// GET /: queues (their counts from `counts`, their controls now), the last hour's throughput,
+// live replicas.
+std::string overview_page(pqxx::connection& conn, const OverviewCounts& counts,
+                          const PageContext& ctx);
 // GET /jobs: the filtered list, newest first, keyset-paginated by `before`.
 std::string jobs_page(pqxx::connection& conn, const Params& query, const PageContext& ctx);
 // GET /jobs/ID.

@@ -16,6 +16,7 @@
 #include "worker/config.h"
 #include "worker/console/assets.h"
 #include "worker/console/html.h"
+#include "worker/console/overview_cache.h"
 #include "worker/console/pages.h"
 #include "worker/console/session.h"
 #include "worker/pool.h"
@@ -88,16 +89,18 @@ struct ConsoleServer::State {
   ConsoleConfig config;
   ConnectionPool pool;
   SessionStore sessions;
+  OverviewCache overview;
   httplib::Server server;
 
   explicit State(ConsoleConfig c)
       : config(std::move(c)),
-        pool(pool_config(config.database_url)) {}
+        pool(pool_config(config.database_url)),
+        overview(pool, config.overview_max_age) {}
 
   static PoolConfig pool_config(const std::string& url) {
     PoolConfig c;
     c.url = url;
-    c.max_conns = kThreads;
+    c.max_conns = kThreads + 1;  // one more for the overview's background read
     c.min_conns = 0;
     c.acquire_timeout = std::chrono::seconds(10);
     return c;
@@ -246,7 +249,9 @@ struct ConsoleServer::State {
       see_other(res, "/");
     });
 
-    page("/", [](const auto&, auto& conn, auto& ctx) { return overview_page(conn, ctx); });
+    page("/", [this](const auto&, auto& conn, auto& ctx) {
+      return overview_page(conn, *overview.get(), ctx);
+    });
     page("/jobs", [](const auto& req, auto& conn, auto& ctx) {
       return jobs_page(conn, query_params(req), ctx);
     });

@@ -3,6 +3,7 @@
 // each one call of the SQL admin functions (through queue/, schema/ and worker/admin/).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,9 @@ struct ConsoleConfig {
   bool read_only = false;
   std::optional<std::string> token;  // CONSOLE_TOKEN; set: every page needs a login
   std::string database_url;
+  // How old the overview's counts may be before a request has them read again in the
+  // background (0: every request reads them; see overview_cache.h).
+  std::chrono::milliseconds overview_max_age{10000};
 };
 
 // The Content-Security-Policy of every response: no inline script or style anywhere.

@@ -15,7 +15,7 @@ namespace daap::worker::daapctl {
 namespace {
 
 constexpr const char* kUsage =
-    "daapctl console [--addr HOST:PORT] [--read-only]\n"
+    "daapctl console [--addr HOST:PORT] [--read-only] [--overview-max-age DURATION]\n"
     "  Serves the web console (queues, jobs, databases, periodic jobs, and their actions).\n"
     "  Loopback only unless CONSOLE_TOKEN is set: with it, every page needs a login with that\n"
     "  token. Prints 'console listening on http://HOST:PORT/' once it serves.";
@@ -47,7 +47,10 @@ int console_command(const Args& args) {
   po::options_description options("console options");
   options.add_options()("addr", po::value<std::string>()->default_value("127.0.0.1:8090"),
                         "listen on HOST:PORT (port 0: any free port)")(
-      "read-only", "show everything, change nothing: no action forms, every POST refused");
+      "read-only", "show everything, change nothing: no action forms, every POST refused")(
+      "overview-max-age", po::value<std::string>()->default_value("10s"),
+      "how old the overview's counts may be before they are read again in the background "
+      "(0: on every request)");
   po::positional_options_description positional;
   po::variables_map vm;
   if (!parse_command_line(args, kUsage, options, positional, vm)) return 0;
@@ -55,6 +58,11 @@ int console_command(const Args& args) {
   console::ConsoleConfig config;
   std::tie(config.host, config.port) = parse_addr(vm["addr"].as<std::string>());
   config.read_only = vm.count("read-only") != 0U;
+  try {
+    config.overview_max_age = parse_duration(vm["overview-max-age"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--overview-max-age: ") + e.what());
+  }
   if (const char* token = std::getenv("CONSOLE_TOKEN"); token != nullptr && *token != '\0') {
     config.token = token;
   }
