@@ -18,14 +18,15 @@ TEST_F(HelpCommandTest, TopLevelUsageListsEveryCommandAndAction) {
   for (const std::string command :
        {"migrate up", "databases list", "show ID|NAME", "retry ID|NAME", "enqueue KIND JSON",
         "reconcile [ID|NAME]", "jobs list", "jobs show ID", "jobs retry|cancel|run-now|delete ID",
-        "queues list", "periodic list", "periodic add NAME", "stats", "workers", "--version"}) {
+        "queues list", "periodic list", "periodic add NAME", "stats", "workers",
+        "console [--addr HOST:PORT]", "--version"}) {
     EXPECT_THAT(r.out, HasSubstr(command));
   }
 }
 
 TEST_F(HelpCommandTest, CommandHelpShowsNoPositionalNamesAndNoPoolFlags) {
   for (const std::string command : {"migrate", "databases", "enqueue", "jobs", "queues",
-                                    "periodic", "stats", "workers"}) {
+                                    "periodic", "stats", "workers", "console"}) {
     const auto r = daapctl({command, "--help"});
     ASSERT_EQ(r.status, 0) << command << ": " << r.err;
     EXPECT_THAT(r.out, HasSubstr("--database-url")) << command;

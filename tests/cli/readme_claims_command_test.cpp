@@ -37,6 +37,7 @@ TEST(DaapctlReadmeHelp, HelpOnEveryCommandExitsZeroListingItsFlags) {
         "--limit", "--cursor", "--output"}},
       {{"databases", "show"}, {"--output"}},
       {{"databases", "retry"}, {}},
+      {{"console"}, {"--addr", "--read-only", "--overview-max-age"}},
   };
   for (const auto& [words, flags] : commands) {
     auto args = words;
@@ -51,7 +52,7 @@ TEST(DaapctlReadmeHelp, HelpOnEveryCommandExitsZeroListingItsFlags) {
   const auto top = daapctl_without_database({"--help"});
   EXPECT_EQ(top.status, 0);
   for (const std::string command :
-       {"migrate", "enqueue", "jobs", "stats", "workers", "databases"}) {
+       {"migrate", "enqueue", "jobs", "stats", "workers", "databases", "console"}) {
     EXPECT_THAT(top.out, HasSubstr(command));
   }
 }

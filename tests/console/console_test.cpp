@@ -189,9 +189,13 @@ TEST_F(ConsoleTest, LimitSetsMaxRunningAndEmptyClearsIt) {
 }
 
 TEST_F(ConsoleTest, BulkRetryByFilterChangesExactlyTheFilteredRows) {
-  for (int i = 0; i < 3; ++i) insert_job("failed", "default", "mail.send");
-  for (int i = 0; i < 2; ++i) insert_job("failed", "default", "report.build");
+  // Interleaved, so that the other jobs lie between the selected ids.
+  insert_job("failed", "default", "report.build");
+  insert_job("failed", "default", "mail.send");
   const auto cancelled = insert_job("cancelled", "default", "mail.send");
+  insert_job("failed", "default", "report.build");
+  insert_job("failed", "default", "mail.send");
+  insert_job("failed", "default", "mail.send");
   start();
   get("/jobs?state=failed&kind=mail.send");
   const Fields filter = {{"state", "failed"}, {"kind", "mail.send"}, {"action", "retry"}};
