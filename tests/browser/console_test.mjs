@@ -281,7 +281,7 @@ async function open(p, url, shot) {
   assert(response, `no response for ${url}`);
   assertEqual(response.status(), 200, `status of GET ${url}`);
   checkHeaders(response, `GET ${url}`);
-  if (shot) await p.screenshot({ path: path.join(screenshots, `${shot}.png`), fullPage: true });
+  if (shot) await p.screenshot({ path: path.join(screenshots, `${shot}.png`) });
   return response;
 }
 
@@ -446,7 +446,7 @@ check('bulk_retry_by_filter_confirms_the_count_then_retries_and_reports_the_skip
   await open(page, main.url + '/jobs?state=failed&kind=mail.send');
   await page.locator('form#bulk select[name=action]').selectOption('retry');
   await submit(page, page.locator('form#bulk [type=submit]'));
-  await page.screenshot({ path: path.join(screenshots, 'confirm.png'), fullPage: true });
+  await page.screenshot({ path: path.join(screenshots, 'confirm.png') });
   assertEqual(await text(page, '#confirm-count'), String(count), '#confirm-count');
   assertEqual(Number(sql(`SELECT count(*) FROM daap.jobs WHERE ${filter}`)), count, 'failed mails before confirming');
   await submit(page, page.locator('form#confirm-form [type=submit]'));
@@ -497,6 +497,26 @@ check('periodic_page_shows_each_periodic_job_sql_holds', async () => {
     for (const [col, value] of Object.entries(p)) assertEqual(shown[p.name][col], value, `periodic ${p.name}, ${col}`);
     assert(shown[p.name].next_run_at, `periodic ${p.name} shows no next_run_at`);
   }
+});
+
+check('retry_clicked_on_an_error_record_and_disable_on_a_periodic_job_change_their_rows', async () => {
+  const id = sql("SELECT id FROM daap.databases WHERE name = 'search'");
+  const jobsBefore = Number(sql(`SELECT count(*) FROM daap.jobs WHERE database_id = '${id}'`));
+  await open(page, `${main.url}/databases/${id}`);
+  await submit(page, page.locator('form[data-action=retry] [type=submit]'));
+  assertEqual(new URL(page.url()).pathname, `/databases/${id}`, 'page after the retry');
+  assert((await page.locator('#flash').count()) === 1, 'no #flash after the retry');
+  assertEqual(sql(`SELECT status FROM daap.databases WHERE id = '${id}'`), 'provisioning', 'record after the retry');
+  assertEqual(Number(sql(`SELECT count(*) FROM daap.jobs WHERE database_id = '${id}' AND state = 'available'`)), 1,
+    'new provision job');
+  assertEqual(Number(sql(`SELECT count(*) FROM daap.jobs WHERE database_id = '${id}'`)), jobsBefore + 1, 'its jobs');
+  await open(page, main.url + '/periodic');
+  const row = page.locator('table#periodic tr[data-periodic="nightly-report"]');
+  await submit(page, row.locator('form[data-action=disable] [type=submit]'));
+  assertEqual(sql("SELECT enabled FROM daap.periodic_jobs WHERE name = 'nightly-report'"), 'f', 'after disable');
+  assertEqual(await text(page, 'table#periodic tr[data-periodic="nightly-report"] td[data-col=enabled]'), 'no', 'enabled cell');
+  await submit(page, row.locator('form[data-action=enable] [type=submit]'));
+  assertEqual(sql("SELECT enabled FROM daap.periodic_jobs WHERE name = 'nightly-report'"), 't', 'after enable');
 });
 
 check('hostile_kind_payload_and_error_render_as_text', async () => {
@@ -641,6 +661,9 @@ check('a_non_loopback_address_without_console_token_exits_2_naming_it', async ()
 });
 
 check('sigterm_stops_each_console_cleanly', async () => {
+  // The browser goes first: a keep-alive connection it holds open delays the console's stop
+  // by up to cpp-httplib's keep-alive timeout (5 s), which is no fault but slows the suite.
+  await browser.close();
   for (const proc of [main, guarded].filter(Boolean)) {
     const { code, signal } = await stopConsole(proc);
     assertEqual([code, signal], [0, null], `exit of daapctl console at ${proc.url}`);
