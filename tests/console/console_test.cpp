@@ -2,6 +2,7 @@
 // refusal by its status and by nothing having changed.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -50,8 +51,7 @@ std::string cell(const std::string& html, const std::string& row, const std::str
 class ConsoleTest : public ::testing::Test {
  protected:
   // Starts the console on a free loopback port with `args` and `env`, and a client for it.
-  void start(std::vector<std::string> args = {},
-             std::map<std::string, std::string> env = {}) {
+  void start(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {}) {
     args.insert(args.begin(), {"--addr", "127.0.0.1:0"});
     env["DATABASE_URL"] = db_.url();
     console_ = std::make_unique<ConsoleProcess>(args, env);
@@ -145,16 +145,16 @@ TEST_F(ConsoleTest, RetryOfAFailedJobMakesItAvailable) {
   ASSERT_TRUE(page);
   ASSERT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("data-action=\"retry\""), std::string::npos);
-  const auto res = post("/jobs/" + std::to_string(id) + "/retry",
-                        {{"back", "/jobs/" + std::to_string(id)}});
+  const auto res =
+      post("/jobs/" + std::to_string(id) + "/retry", {{"back", "/jobs/" + std::to_string(id)}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 303);
   EXPECT_EQ(res->get_header_value("Location"), "/jobs/" + std::to_string(id));
   EXPECT_EQ(state_of(id), "available");
   const auto after = get("/jobs/" + std::to_string(id));
-  EXPECT_NE(after->body.find("<p id=\"flash\">job " + std::to_string(id) +
-                             ": failed → available</p>"),
-            std::string::npos)
+  EXPECT_NE(
+      after->body.find("<p id=\"flash\">job " + std::to_string(id) + ": failed → available</p>"),
+      std::string::npos)
       << after->body;
 }
 
@@ -210,8 +210,7 @@ TEST_F(ConsoleTest, BulkRetryByFilterChangesExactlyTheFilteredRows) {
                                 "kind = 'mail.send'"));
   EXPECT_EQ(value<std::int64_t>("SELECT count(*) FROM daap.jobs WHERE state = 'available'"), 0)
       << "the confirmation page changed something";
-  ASSERT_TRUE(std::regex_search(confirm->body, m,
-                                std::regex("name=\"up_to\" value=\"(\\d+)\"")));
+  ASSERT_TRUE(std::regex_search(confirm->body, m, std::regex("name=\"up_to\" value=\"(\\d+)\"")));
   Fields go = filter;
   go.emplace_back("confirm", "yes");
   go.emplace_back("up_to", m[1].str());
@@ -240,8 +239,8 @@ TEST_F(ConsoleTest, PostWithoutOrWithAWrongCsrfTokenIsForbiddenAndChangesNothing
   EXPECT_EQ(without->status, 403);
   const auto wrong = post(path, {{"csrf", std::string(64, 'a')}}, /*with_csrf=*/false);
   EXPECT_EQ(wrong->status, 403);
-  const auto no_session = client_->Post(path, form_body({{"csrf", csrf_}}),
-                                        "application/x-www-form-urlencoded");
+  const auto no_session =
+      client_->Post(path, form_body({{"csrf", csrf_}}), "application/x-www-form-urlencoded");
   EXPECT_EQ(no_session->status, 403);
   EXPECT_EQ(post("/queues/default/pause", {}, false)->status, 403);
   EXPECT_EQ(state_of(id), "failed");
@@ -256,8 +255,9 @@ TEST_F(ConsoleTest, WithATokenPagesNeedALoginWithIt) {
   EXPECT_EQ(res->status, 303);
   EXPECT_EQ(res->get_header_value("Location"), "/login");
   EXPECT_EQ(client_->Get("/jobs/" + std::to_string(id))->status, 303);
-  EXPECT_EQ(client_->Post("/jobs/" + std::to_string(id) + "/retry", "csrf=x",
-                          "application/x-www-form-urlencoded")
+  EXPECT_EQ(client_
+                ->Post("/jobs/" + std::to_string(id) + "/retry", "csrf=x",
+                       "application/x-www-form-urlencoded")
                 ->status,
             401);
   EXPECT_EQ(client_->Get("/healthz")->status, 200);
@@ -292,8 +292,9 @@ TEST_F(ConsoleTest, ANonLoopbackAddressWithoutATokenExitsNamingConsoleToken) {
 
 TEST_F(ConsoleTest, ReadOnlyRendersNoActionFormAndRefusesPosts) {
   const auto id = insert_job("failed", "mail");
-  exec("INSERT INTO daap.databases (name, owner_team, status, error_message) "
-       "VALUES ('orders', 'shop', 'error', 'no space')");
+  exec(
+      "INSERT INTO daap.databases (name, owner_team, status, error_message) "
+      "VALUES ('orders', 'shop', 'error', 'no space')");
   start({"--read-only"});
   for (const std::string& path : std::vector<std::string>{
            "/", "/jobs?state=failed", "/jobs/" + std::to_string(id), "/periodic", "/databases"}) {
@@ -376,8 +377,9 @@ TEST_F(ConsoleTest, UnknownJobRecordAndPathAre404) {
 
 TEST_F(ConsoleTest, OverviewNumbersEqualSqlCounts) {
   for (int i = 0; i < 4; ++i) insert_job("available", "mail");
-  exec("INSERT INTO daap.jobs (kind, queue, run_at) VALUES ('noop', 'mail', now() + interval "
-       "'1 hour'), ('noop', 'mail', now() + interval '2 hours')");
+  exec(
+      "INSERT INTO daap.jobs (kind, queue, run_at) VALUES ('noop', 'mail', now() + interval "
+      "'1 hour'), ('noop', 'mail', now() + interval '2 hours')");
   insert_job("running", "mail");
   for (int i = 0; i < 3; ++i) insert_job("succeeded", "mail", "noop", 10);
   insert_job("succeeded", "mail", "noop", 120);
@@ -395,7 +397,8 @@ TEST_F(ConsoleTest, OverviewNumbersEqualSqlCounts) {
   };
   for (const std::string queue : {"mail", "reports"}) {
     const auto row = "data-queue=\"" + queue + "\"";
-    EXPECT_EQ(cell(page->body, row, "due"), count(queue, "state = 'available' AND run_at <= now()"));
+    EXPECT_EQ(cell(page->body, row, "due"),
+              count(queue, "state = 'available' AND run_at <= now()"));
     EXPECT_EQ(cell(page->body, row, "scheduled"),
               count(queue, "state = 'available' AND run_at > now()"));
     EXPECT_EQ(cell(page->body, row, "running"), count(queue, "state = 'running'"));
@@ -436,6 +439,136 @@ TEST_F(ConsoleTest, WithoutAMaximumAgeEveryOverviewReadsTheCountsNow) {
   EXPECT_EQ(cell(get("/")->body, "data-queue=\"mail\"", "due"), "1");
   insert_job("available", "mail");
   EXPECT_EQ(cell(get("/")->body, "data-queue=\"mail\"", "due"), "2");
+}
+
+TEST_F(ConsoleTest, RetryOfAnErrorRecordMakesItProvisioningWithAProvisionJob) {
+  const auto id = value<std::string>(
+      "INSERT INTO daap.databases (name, owner_team, status, error_message) "
+      "VALUES ('orders', 'shop', 'error', 'disk full') RETURNING id::text");
+  const auto ready = value<std::string>(
+      "INSERT INTO daap.databases (name, owner_team, status, host, port, secret_name) "
+      "VALUES ('carts', 'shop', 'ready', 'db.internal', 5432, 'carts-secret') RETURNING id::text");
+  start();
+  const auto list = get("/databases?owner_team=shop");
+  ASSERT_EQ(list->status, 200);
+  EXPECT_EQ(cell(list->body, "data-database-id=\"" + ready + "\"", "secret_name"), "carts-secret");
+  EXPECT_EQ(get("/databases/" + ready)->body.find("data-action=\"retry\""), std::string::npos);
+  const auto page = get("/databases/" + id);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("data-action=\"retry\""), std::string::npos);
+  const auto res = post("/databases/" + id + "/retry", {{"back", "/databases/" + id}});
+  ASSERT_EQ(res->status, 303);
+  EXPECT_EQ(
+      value<std::string>("SELECT status FROM daap.databases WHERE id = $1::uuid", pqxx::params{id}),
+      "provisioning");
+  EXPECT_EQ(value<std::int64_t>("SELECT count(*) FROM daap.jobs WHERE kind = "
+                                "'database.provision' AND database_id = $1::uuid",
+                                pqxx::params{id}),
+            1);
+  // Retrying again is refused by its status, and says so.
+  EXPECT_EQ(post("/databases/" + id + "/retry", {{"back", "/databases/" + id}})->status, 303);
+  const auto after = get("/databases/" + id);
+  EXPECT_NE(after->body.find("only a database in error can be retried"), std::string::npos);
+  EXPECT_EQ(value<std::int64_t>("SELECT count(*) FROM daap.jobs WHERE database_id = $1::uuid",
+                                pqxx::params{id}),
+            1);
+}
+
+TEST_F(ConsoleTest, PeriodicJobsCanBeDisabledEnabledAndRunNow) {
+  exec("SELECT daap.add_periodic_job('nightly.report', '0 3 * * *', 'noop')");
+  start();
+  const auto page = get("/periodic");
+  ASSERT_EQ(page->status, 200);
+  const auto row = std::string("data-periodic=\"nightly.report\"");
+  EXPECT_EQ(cell(page->body, row, "enabled"), "yes");
+  EXPECT_EQ(cell(page->body, row, "schedule"), "0 3 * * *");
+  const auto base = std::string("/periodic/nightly.report");
+  EXPECT_EQ(post(base + "/disable")->status, 303);
+  EXPECT_FALSE(value<bool>("SELECT enabled FROM daap.periodic_jobs WHERE name = 'nightly.report'"));
+  EXPECT_EQ(cell(get("/periodic")->body, row, "enabled"), "no");
+  EXPECT_EQ(post(base + "/enable")->status, 303);
+  EXPECT_TRUE(value<bool>("SELECT enabled FROM daap.periodic_jobs WHERE name = 'nightly.report'"));
+  const auto before = value<std::int64_t>("SELECT count(*) FROM daap.jobs WHERE kind = 'noop'");
+  EXPECT_EQ(post(base + "/run-now")->status, 303);
+  EXPECT_EQ(value<std::int64_t>("SELECT count(*) FROM daap.jobs WHERE kind = 'noop'"), before + 1);
+}
+
+TEST_F(ConsoleTest, CancelRunNowAndDeleteAJobThroughItsPage) {
+  const auto scheduled = value<std::int64_t>(
+      "INSERT INTO daap.jobs (kind, run_at) VALUES ('noop', now() + interval '1 day') "
+      "RETURNING id");
+  const auto available = insert_job("available");
+  const auto done = insert_job("succeeded");
+  start();
+  get("/jobs/" + std::to_string(scheduled));
+  EXPECT_EQ(post("/jobs/" + std::to_string(scheduled) + "/run-now")->status, 303);
+  EXPECT_TRUE(
+      value<bool>("SELECT run_at <= now() FROM daap.jobs WHERE id = $1", pqxx::params{scheduled}));
+  EXPECT_EQ(post("/jobs/" + std::to_string(available) + "/cancel")->status, 303);
+  EXPECT_EQ(state_of(available), "cancelled");
+  const auto res = post("/jobs/" + std::to_string(done) + "/delete",
+                        {{"back", "/jobs/" + std::to_string(done)}});
+  EXPECT_EQ(res->status, 303);
+  EXPECT_EQ(res->get_header_value("Location"), "/jobs");
+  EXPECT_EQ(value<std::int64_t>("SELECT count(*) FROM daap.jobs WHERE id = $1", pqxx::params{done}),
+            0);
+  // A page's "back" that leaves the site is not followed.
+  const auto away =
+      post("/jobs/" + std::to_string(available) + "/retry", {{"back", "//evil.example/"}});
+  EXPECT_EQ(away->get_header_value("Location"), "/");
+}
+
+TEST_F(ConsoleTest, JobsArePagedNewestFirstFiftyAPage) {
+  exec("INSERT INTO daap.jobs (kind) SELECT 'noop' FROM generate_series(1, 60)");
+  const auto newest = value<std::int64_t>("SELECT max(id) FROM daap.jobs");
+  start();
+  const auto first = get("/jobs?kind=noop");
+  ASSERT_EQ(first->status, 200);
+  std::smatch m;
+  std::vector<std::int64_t> ids;
+  const std::regex row("<tr data-job-id=\"(\\d+)\"");
+  for (auto it = std::sregex_iterator(first->body.begin(), first->body.end(), row);
+       it != std::sregex_iterator(); ++it) {
+    ids.push_back(std::stoll((*it)[1].str()));
+  }
+  ASSERT_EQ(ids.size(), 50U);
+  EXPECT_EQ(ids.front(), newest);
+  EXPECT_TRUE(std::is_sorted(ids.rbegin(), ids.rend()));
+  ASSERT_TRUE(std::regex_search(first->body, m, std::regex("<a rel=\"next\" href=\"([^\"]+)\"")));
+  auto next = m[1].str();
+  for (std::size_t at = next.find("&amp;"); at != std::string::npos; at = next.find("&amp;")) {
+    next.replace(at, 5, "&");
+  }
+  EXPECT_EQ(next, "/jobs?kind=noop&before=" + std::to_string(ids.back()));
+  const auto second = get(next);
+  ASSERT_EQ(second->status, 200);
+  EXPECT_EQ(std::distance(std::sregex_iterator(second->body.begin(), second->body.end(), row),
+                          std::sregex_iterator()),
+            10);
+  EXPECT_EQ(second->body.find("rel=\"next\""), std::string::npos);
+}
+
+TEST_F(ConsoleTest, ReplicasShowTheirRunningJobsAndTheLeader) {
+  exec(
+      "INSERT INTO daap.workers (id, hostname, pid, version, queues, concurrency) VALUES "
+      "('w-1', 'host-a', 10, '0.1.0', ARRAY['default', 'mail'], 8), "
+      "('w-2', 'host-b', 11, '0.1.0', ARRAY['default'], 4)");
+  exec(
+      "INSERT INTO daap.leaders (name, holder, term, acquired_at, expires_at) "
+      "VALUES ('maintenance', 'w-2', 1, now(), now() + interval '1 minute')");
+  exec(
+      "INSERT INTO daap.jobs (kind, state, attempt, started_at, locked_by, lease_expires_at) "
+      "SELECT 'noop', 'running', 1, now(), 'w-1', now() + interval '5 minutes' "
+      "FROM generate_series(1, 3)");
+  start();
+  const auto page = get("/")->body;
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "host"), "host-a");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "queues"), "default, mail");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "concurrency"), "8");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "running"), "3");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-1\"", "leader"), "");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-2\"", "running"), "0");
+  EXPECT_EQ(cell(page, "data-worker-id=\"w-2\"", "leader"), "yes");
 }
 
 TEST_F(ConsoleTest, AQueryPastTheStatementTimeoutGivesAnErrorPageNotAHang) {

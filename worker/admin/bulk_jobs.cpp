@@ -78,8 +78,9 @@ BulkResult run_bulk(pqxx::connection& conn, queue::BulkAction action,
   BulkResult result;
   for (std::size_t next = 0; next < ids.size();) {
     const auto end = std::min(ids.size(), next + static_cast<std::size_t>(queue::kBulkBatchSize));
-    apply_batch(conn, action, {ids.begin() + static_cast<std::ptrdiff_t>(next),
-                               ids.begin() + static_cast<std::ptrdiff_t>(end)},
+    apply_batch(conn, action,
+                {ids.begin() + static_cast<std::ptrdiff_t>(next),
+                 ids.begin() + static_cast<std::ptrdiff_t>(end)},
                 result);
     next = end;
     if (progress) progress(result);

@@ -19,16 +19,16 @@ queue::BulkAction read_action(const Params& form) {
 // The filter again, checked: a bulk action never runs over every job by accident.
 queue::JobSelection read_filter(pqxx::connection& conn, const Params& form) {
   if (!has_job_filter(form)) {
-    throw BadRequest("a bulk action needs a filter (state, kind, queue, database, since, until "
-                     "or error): filter the list first");
+    throw BadRequest(
+        "a bulk action needs a filter (state, kind, queue, database, since, until "
+        "or error): filter the list first");
   }
   return read_job_filter(conn, form);
 }
 
 }  // namespace
 
-std::string bulk_confirm_page(pqxx::connection& conn, const Params& form,
-                              const PageContext& ctx) {
+std::string bulk_confirm_page(pqxx::connection& conn, const Params& form, const PageContext& ctx) {
   const auto action = read_action(form);
   const auto selection = read_filter(conn, form);
   queue::SelectionSize size;
@@ -56,7 +56,8 @@ std::string bulk_confirm_page(pqxx::connection& conn, const Params& form,
     body += "<button type=\"submit\">" + escape(name) + " " + std::to_string(size.count) +
             " job(s)</button></form>";
   }
-  body += "<p><a href=\"/jobs" + escape(query_string(filter)) + "\">back to the list</a></p></div>\n";
+  body +=
+      "<p><a href=\"/jobs" + escape(query_string(filter)) + "\">back to the list</a></p></div>\n";
   return page("Confirm " + name, body, ctx);
 }
 
@@ -70,8 +71,8 @@ std::string run_bulk_action(pqxx::connection& conn, const Params& form) {
     throw BadRequest("up_to must be the job id the confirmation counted up to");
   }
   const auto result = admin::run_bulk(conn, action, selection, up_to);
-  return std::string(queue::to_string(action)) + ": " + std::to_string(result.done) +
-         " changed, " + std::to_string(result.skipped) + " skipped";
+  return std::string(queue::to_string(action)) + ": " + std::to_string(result.done) + " changed, " +
+         std::to_string(result.skipped) + " skipped";
 }
 
 }  // namespace daap::worker::console

@@ -64,10 +64,10 @@ std::string databases_page(pqxx::connection& conn, const Params& query, const Pa
   }
   std::string rows;
   for (const auto& r : result.items) {
-    rows += "<tr data-database-id=\"" + escape(r.id) + "\"><td data-col=\"name\"><a href=\"/databases/" +
-            url_encode(r.id) + "\">" + escape(r.name) + "</a></td>" +
-            cell("status", schema::to_string(r.status)) + cell("owner_team", r.owner_team) +
-            cell("host", text_or_empty(r.host)) +
+    rows += "<tr data-database-id=\"" + escape(r.id) +
+            "\"><td data-col=\"name\"><a href=\"/databases/" + url_encode(r.id) + "\">" +
+            escape(r.name) + "</a></td>" + cell("status", schema::to_string(r.status)) +
+            cell("owner_team", r.owner_team) + cell("host", text_or_empty(r.host)) +
             cell("port", r.port ? std::to_string(*r.port) : "") +
             cell("secret_name", text_or_empty(r.secret_name)) +
             cell("created_at", schema::format_rfc3339(r.created_at)) +
@@ -90,8 +90,7 @@ std::string databases_page(pqxx::connection& conn, const Params& query, const Pa
   return page("Databases", body, ctx);
 }
 
-std::string database_page(pqxx::connection& conn, const std::string& id,
-                          const PageContext& ctx) {
+std::string database_page(pqxx::connection& conn, const std::string& id, const PageContext& ctx) {
   if (!schema::is_uuid(id)) throw NotFound("no database record with id '" + id + "'");
   pqxx::read_transaction tx(conn);
   limit_statements(tx);

@@ -8,8 +8,7 @@ namespace daap::worker::console {
 namespace {
 
 std::string field(std::string_view name, const std::string& html) {
-  return "<dt>" + escape(name) + "</dt><dd data-field=\"" + escape(name) + "\">" + html +
-         "</dd>\n";
+  return "<dt>" + escape(name) + "</dt><dd data-field=\"" + escape(name) + "\">" + html + "</dd>\n";
 }
 
 std::string text_field(std::string_view name, const std::optional<std::string>& value) {
@@ -64,15 +63,15 @@ std::string job_page(pqxx::connection& conn, std::int64_t id, const PageContext&
   dl += text_field("cancel_requested_at", job->cancel_requested_at);
   dl += text_field("unique_key", job->unique_key);
   dl += text_field("timeout", job->timeout);
-  dl += field("database_id",
-              job->database_id ? "<a href=\"/databases/" + url_encode(*job->database_id) +
-                                     "\">" + escape(*job->database_id) + "</a>"
-                               : "<span class=\"muted\">—</span>");
+  dl += field("database_id", job->database_id
+                                 ? "<a href=\"/databases/" + url_encode(*job->database_id) + "\">" +
+                                       escape(*job->database_id) + "</a>"
+                                 : "<span class=\"muted\">—</span>");
   dl += text_field("last_error", job->last_error);
   dl += field("payload", "<pre id=\"payload\">" + escape(pretty(job->payload)) + "</pre>");
-  dl += field("result", "<pre id=\"result\">" +
-                            escape(job->result.is_null() ? "null" : pretty(job->result)) +
-                            "</pre>");
+  dl +=
+      field("result", "<pre id=\"result\">" +
+                          escape(job->result.is_null() ? "null" : pretty(job->result)) + "</pre>");
   dl += field("errors", errors_table(job->errors));
   dl += "</dl>\n";
 

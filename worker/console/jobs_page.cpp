@@ -13,7 +13,6 @@ constexpr int kPageSize = 50;
 // The error column shows this many characters; the job's page shows all.
 constexpr std::size_t kErrorChars = 160;
 
-
 std::string filter_form(const Params& query) {
   std::string out = "<form id=\"filter\" method=\"get\" action=\"/jobs\">";
   out += "<label>state<select name=\"state\"><option value=\"\">any</option>";
@@ -38,9 +37,9 @@ std::string filter_form(const Params& query) {
 }
 
 std::string bulk_form(const Params& query, const PageContext& ctx) {
-  if (ctx.read_only || !has_job_filter(query)) return "";
-  std::string out = "<form id=\"bulk\" method=\"post\" action=\"/jobs/bulk\">" +
-                    hidden_input("csrf", ctx.csrf);
+  if (ctx.read_only) return "";
+  std::string out =
+      "<form id=\"bulk\" method=\"post\" action=\"/jobs/bulk\">" + hidden_input("csrf", ctx.csrf);
   for (const auto& name : kJobFilterParams) {
     if (!param(query, name).empty()) out += hidden_input(name, param(query, name));
   }
@@ -63,8 +62,8 @@ std::string jobs_table(const std::vector<queue::JobRow>& jobs) {
     const auto id = std::to_string(job.id);
     auto error = job.last_error.value_or("");
     if (error.size() > kErrorChars) error = error.substr(0, kErrorChars) + "…";
-    out += "<tr data-job-id=\"" + id + "\"><td data-col=\"id\"><a href=\"/jobs/" + id + "\">" +
-           id + "</a></td>" + cell("kind", job.kind) + cell("queue", job.queue) +
+    out += "<tr data-job-id=\"" + id + "\"><td data-col=\"id\"><a href=\"/jobs/" + id + "\">" + id +
+           "</a></td>" + cell("kind", job.kind) + cell("queue", job.queue) +
            cell("state", queue::to_string(job.state)) +
            cell("attempt", std::to_string(job.attempt)) + cell("run_at", job.run_at) +
            cell("finished_at", job.finished_at.value_or("")) + cell("error", error) + "</tr>\n";
@@ -89,15 +88,14 @@ std::string jobs_page(pqxx::connection& conn, const Params& query, const PageCon
   pqxx::read_transaction tx(conn);
   limit_statements(tx);
   queue::prefer_index_plans(tx);
-  const auto state =
-      selection.state ? std::optional<std::string>(queue::to_string(*selection.state))
-                      : std::nullopt;
+  const auto state = selection.state
+                         ? std::optional<std::string>(queue::to_string(*selection.state))
+                         : std::nullopt;
   std::vector<queue::JobRow> jobs;
   for (const auto& row :
        tx.exec(sql::list_jobs, pqxx::params{state, selection.kind, selection.queue,
-                                            selection.database_id, selection.since,
-                                            selection.until, selection.error_contains, before,
-                                            kPageSize + 1})) {
+                                            selection.database_id, selection.since, selection.until,
+                                            selection.error_contains, before, kPageSize + 1})) {
     jobs.push_back(queue::read_job_row(row));
   }
   std::string next;

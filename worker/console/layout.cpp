@@ -12,7 +12,7 @@ std::string page(std::string_view title, const std::string& body, const PageCont
       escape(title) +
       " · DAAP console</title>"
       "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>\n";
-  if (ctx.show_nav) {
+  {
     out +=
         "<nav><span class=\"brand\">DAAP console</span>"
         "<a href=\"/\">Overview</a><a href=\"/jobs\">Jobs</a>"
@@ -27,8 +27,7 @@ std::string page(std::string_view title, const std::string& body, const PageCont
 }
 
 std::string action_form(const PageContext& ctx, std::string_view url, std::string_view action,
-                        std::string_view label, std::string_view back,
-                        const std::string& fields) {
+                        std::string_view label, std::string_view back, const std::string& fields) {
   if (ctx.read_only) return "";
   return "<form method=\"post\" class=\"action\" action=\"" + escape(url) + "\" data-action=\"" +
          escape(action) + "\">" + hidden_input("csrf", ctx.csrf) + hidden_input("back", back) +
@@ -47,13 +46,10 @@ std::string login_page(const std::optional<std::string>& error) {
       "<label>Token <input type=\"password\" name=\"token\" autocomplete=\"current-password\" "
       "autofocus></label> <button type=\"submit\">Log in</button></form>\n"
       "<p class=\"hint\">The token is the console's CONSOLE_TOKEN.</p>\n";
-  PageContext ctx;
-  ctx.show_nav = false;
-  return page("Log in", body, ctx);
+  return page("Log in", body, PageContext{});
 }
 
-std::string message_page(std::string_view title, std::string_view message,
-                         const PageContext& ctx) {
+std::string message_page(std::string_view title, std::string_view message, const PageContext& ctx) {
   return page(title, "<p id=\"message\">" + escape(message) + "</p>\n", ctx);
 }
 

@@ -12,7 +12,6 @@ namespace daap::worker::console {
 struct PageContext {
   std::string csrf;  // the session's CSRF token
   bool read_only = false;
-  bool show_nav = true;
   std::optional<std::string> flash;  // shown once in #flash
 };
 
@@ -32,7 +31,6 @@ std::string cell(std::string_view col, std::string_view text);
 std::string login_page(const std::optional<std::string>& error);
 
 // A page saying what went wrong and what to do (the text is escaped).
-std::string message_page(std::string_view title, std::string_view message,
-                         const PageContext& ctx);
+std::string message_page(std::string_view title, std::string_view message, const PageContext& ctx);
 
 }  // namespace daap::worker::console

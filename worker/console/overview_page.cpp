@@ -34,9 +34,9 @@ std::string queues_table(const std::vector<queue::QueueControls>& controls,
     const auto it = counts.finished.find(name);
     const FinishedCounts f = it == counts.finished.end() ? FinishedCounts{} : it->second;
     const auto held = counts.queues.find(name);
-    const queue::QueueOverview q =
-        held == counts.queues.end() ? queue::QueueOverview{c, 0, 0, 0, 0, std::nullopt}
-                                    : held->second;
+    const queue::QueueOverview q = held == counts.queues.end()
+                                       ? queue::QueueOverview{c, 0, 0, 0, 0, std::nullopt}
+                                       : held->second;
     const auto jobs_link = "/jobs" + query_string({{"queue", name}});
     out += "<tr data-queue=\"" + escape(name) + "\"><td data-col=\"name\"><a href=\"" +
            escape(jobs_link) + "\">" + escape(name) + "</a></td>" +
@@ -53,7 +53,7 @@ std::string queues_table(const std::vector<queue::QueueControls>& controls,
       const auto base = "/queues/" + url_encode(name) + "/";
       out += "<td data-col=\"actions\">";
       out += c.paused_at ? action_form(ctx, base + "resume", "resume", "Resume", "/")
-                                  : action_form(ctx, base + "pause", "pause", "Pause", "/");
+                         : action_form(ctx, base + "pause", "pause", "Pause", "/");
       const auto limit = c.max_running ? std::to_string(*c.max_running) : std::string();
       out += action_form(ctx, base + "limit", "limit", "Set limit", "/",
                          "<input type=\"number\" min=\"1\" name=\"max_running\" value=\"" +
@@ -107,8 +107,8 @@ std::string overview_page(pqxx::connection& conn, const OverviewCounts& counts,
     controls.push_back({row["name"].as<std::string>(), row["paused_at"].get<std::string>(),
                         row["max_running"].get<int>()});
   }
-  std::string body = "<p class=\"as-of\">counts as of <time id=\"as-of\">" +
-                     escape(counts.as_of) + "</time></p>\n";
+  std::string body = "<p class=\"as-of\">counts as of <time id=\"as-of\">" + escape(counts.as_of) +
+                     "</time></p>\n";
   body += "<h2>Queues</h2>\n" + queues_table(controls, counts, ctx);
   body += "<h2>Throughput, last hour</h2>\n" + throughput_chart(counts.minutes) + "\n";
   body += "<h2>Replicas</h2>\n" + workers_table(tx);

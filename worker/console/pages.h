@@ -45,8 +45,7 @@ std::string job_page(pqxx::connection& conn, std::int64_t id, const PageContext&
 // GET /databases: the records by daapctl databases list's filters.
 std::string databases_page(pqxx::connection& conn, const Params& query, const PageContext& ctx);
 // GET /databases/ID: the record and its newest jobs.
-std::string database_page(pqxx::connection& conn, const std::string& id,
-                          const PageContext& ctx);
+std::string database_page(pqxx::connection& conn, const std::string& id, const PageContext& ctx);
 // GET /periodic.
 std::string periodic_page(pqxx::connection& conn, const PageContext& ctx);
 

@@ -36,8 +36,7 @@ struct Visit {
 };
 
 void set_security_headers(httplib::Response& res) {
-  for (const auto& [name, value] :
-       std::initializer_list<std::pair<const char*, const char*>>{
+  for (const auto& [name, value] : std::initializer_list<std::pair<const char*, const char*>>{
            {"Content-Security-Policy", kContentSecurityPolicy},
            {"X-Content-Type-Options", "nosniff"},
            {"Referrer-Policy", "no-referrer"},
@@ -163,10 +162,10 @@ struct ConsoleServer::State {
       if (e.sqlstate() == "57014") {
         error_page(res, 503, "Query too slow",
                    "a query ran longer than " +
-                       std::to_string(std::chrono::seconds(
-                                          std::chrono::duration_cast<std::chrono::seconds>(
-                                              kStatementTimeout))
-                                          .count()) +
+                       std::to_string(
+                           std::chrono::seconds(
+                               std::chrono::duration_cast<std::chrono::seconds>(kStatementTimeout))
+                               .count()) +
                        " s (statement_timeout) and was cancelled: narrow the filter or try "
                        "again",
                    visit.ctx);
@@ -191,9 +190,9 @@ struct ConsoleServer::State {
   }
 
   // GET pattern -> a page.
-  void page(const std::string& pattern,
-            std::function<std::string(const httplib::Request&, pqxx::connection&, PageContext&)>
-                render) {
+  void page(
+      const std::string& pattern,
+      std::function<std::string(const httplib::Request&, pqxx::connection&, PageContext&)> render) {
     server.Get(pattern, [this, render](const httplib::Request& req, httplib::Response& res) {
       serve_visit(req, res, [&](const httplib::Request& r, httplib::Response& out, Visit& v) {
         auto conn = pool.acquire();
@@ -293,9 +292,10 @@ struct ConsoleServer::State {
                    if (used != text.size() || n < 1) throw std::invalid_argument(text);
                    max_running = n;
                  } catch (const std::exception&) {
-                   throw BadRequest("max_running must be a whole number of at least 1, or "
-                                    "empty for no limit; got '" +
-                                    text + "'");
+                   throw BadRequest(
+                       "max_running must be a whole number of at least 1, or "
+                       "empty for no limit; got '" +
+                       text + "'");
                  }
                }
              }
@@ -309,28 +309,28 @@ struct ConsoleServer::State {
              return "queue " + name + ": " + (c.paused_at ? "paused" : "running") + ", limit " +
                     (c.max_running ? std::to_string(*c.max_running) : std::string("none"));
            });
-    action(R"(/jobs/(\d{1,18})/(retry|cancel|run-now|delete))",
-           [](const auto& req, auto& conn, Visit&, std::string& back) {
-             const auto id = std::stoll(req.matches[1].str());
-             const auto action = job_action(req.matches[2].str());
-             pqxx::work tx(conn, "console job " + req.matches[2].str());
-             limit_statements(tx);
-             const auto outcomes = queue::apply(tx, action, {id});
-             tx.commit();
-             const auto label = "job " + std::to_string(id);
-             if (outcomes.empty() || !outcomes.front().old_state) {
-               throw NotFound(label + " not found");
-             }
-             const auto& o = outcomes.front();
-             if (!o.done()) {
-               return label + ": not " + std::string(queue::to_string(action)) + ": " + *o.reason;
-             }
-             if (action == queue::BulkAction::remove) back = "/jobs";
-             if (*o.old_state == "running" && o.new_state == std::optional<std::string>("running")) {
-               return label + ": cancellation requested; its worker ends it cancelled";
-             }
-             return label + ": " + *o.old_state + " → " + o.new_state.value_or("?");
-           });
+    action(R"(/jobs/(\d{1,18})/(retry|cancel|run-now|delete))", [](const auto& req, auto& conn,
+                                                                   Visit&, std::string& back) {
+      const auto id = std::stoll(req.matches[1].str());
+      const auto action = job_action(req.matches[2].str());
+      pqxx::work tx(conn, "console job " + req.matches[2].str());
+      limit_statements(tx);
+      const auto outcomes = queue::apply(tx, action, {id});
+      tx.commit();
+      const auto label = "job " + std::to_string(id);
+      if (outcomes.empty() || !outcomes.front().old_state) {
+        throw NotFound(label + " not found");
+      }
+      const auto& o = outcomes.front();
+      if (!o.done()) {
+        return label + ": not " + std::string(queue::to_string(action)) + ": " + *o.reason;
+      }
+      if (action == queue::BulkAction::remove) back = "/jobs";
+      if (*o.old_state == "running" && o.new_state == std::optional<std::string>("running")) {
+        return label + ": cancellation requested; its worker ends it cancelled";
+      }
+      return label + ": " + *o.old_state + " → " + o.new_state.value_or("?");
+    });
     action(R"(/databases/([^/]+)/retry)", [](const auto& req, auto& conn, Visit&, std::string&) {
       const auto id = req.matches[1].str();
       if (!schema::is_uuid(id)) throw NotFound("no database record with id '" + id + "'");
@@ -381,8 +381,8 @@ ConsoleServer::ConsoleServer(ConsoleConfig config)
     res.set_header("Cache-Control", "no-store");
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  s.server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request&, httplib::Response& res) {
+  s.server.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&,
+                                                                         httplib::Response& res) {
     set_security_headers(res);
     if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
@@ -391,10 +391,9 @@ ConsoleServer::ConsoleServer(ConsoleConfig config)
     const auto title = res.status == 404   ? "Not found"
                        : res.status == 413 ? "Request too large"
                                            : "Error";
-    res.set_content(message_page(title,
-                                 res.status == 404 ? "no such page" : "the request was refused",
-                                 ctx),
-                    kHtml);
+    res.set_content(
+        message_page(title, res.status == 404 ? "no such page" : "the request was refused", ctx),
+        kHtml);
     return httplib::Server::HandlerResponse::Handled;
   }));
   s.routes();

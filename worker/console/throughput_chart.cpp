@@ -25,9 +25,7 @@ std::string throughput_chart(const std::vector<MinuteCounts>& minutes) {
   const int plot = kHeight - kTop - kBottom;
   const int n = std::max<int>(1, static_cast<int>(minutes.size()));
   const int slot = (kWidth - 2 * kLeft) / n;
-  const auto height = [&](std::int64_t count) {
-    return static_cast<int>(count * plot / peak);
-  };
+  const auto height = [&](std::int64_t count) { return static_cast<int>(count * plot / peak); };
   std::string out = "<svg id=\"throughput\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
                     std::to_string(kWidth) + "\" height=\"" + std::to_string(kHeight) +
                     "\" viewBox=\"0 0 " + std::to_string(kWidth) + " " + std::to_string(kHeight) +
@@ -39,9 +37,8 @@ std::string throughput_chart(const std::vector<MinuteCounts>& minutes) {
          "/min · succeeded " + std::to_string(succeeded) + " · failed " + std::to_string(failed) +
          "</text>";
   const int base = kTop + plot;
-  out += "<line class=\"axis\" x1=\"" + std::to_string(kLeft) + "\" y1=\"" +
-         std::to_string(base) + "\" x2=\"" + std::to_string(kWidth - kLeft) + "\" y2=\"" +
-         std::to_string(base) + "\"/>";
+  out += "<line class=\"axis\" x1=\"" + std::to_string(kLeft) + "\" y1=\"" + std::to_string(base) +
+         "\" x2=\"" + std::to_string(kWidth - kLeft) + "\" y2=\"" + std::to_string(base) + "\"/>";
   for (int i = 0; i < static_cast<int>(minutes.size()); ++i) {
     const auto& m = minutes[static_cast<std::size_t>(i)];
     const int x = kLeft + i * slot;
@@ -51,8 +48,8 @@ std::string throughput_chart(const std::vector<MinuteCounts>& minutes) {
       if (h <= 0) return;
       out += "<rect class=\"" + std::string(cls) + "\" x=\"" + std::to_string(x + 1) + "\" y=\"" +
              std::to_string(y) + "\" width=\"" + std::to_string(std::max(1, slot - 2)) +
-             "\" height=\"" + std::to_string(h) + "\"><title>" + std::to_string(count) + " " +
-             cls + ", " + std::to_string(n - i) + " min ago</title></rect>";
+             "\" height=\"" + std::to_string(h) + "\"><title>" + std::to_string(count) + " " + cls +
+             ", " + std::to_string(n - i) + " min ago</title></rect>";
     };
     bar("succeeded", base - hs, hs, m.succeeded);
     bar("failed", base - hs - hf, hf, m.failed);
@@ -60,8 +57,8 @@ std::string throughput_chart(const std::vector<MinuteCounts>& minutes) {
   for (const int ago : {60, 45, 30, 15, 0}) {
     const int x = kLeft + (n - ago) * slot;
     out += "<text x=\"" + std::to_string(std::min(x, kWidth - 40)) + "\" y=\"" +
-           std::to_string(kHeight - 5) + "\">" + (ago == 0 ? "now" : "-" + std::to_string(ago) + "m") +
-           "</text>";
+           std::to_string(kHeight - 5) + "\">" +
+           (ago == 0 ? "now" : "-" + std::to_string(ago) + "m") + "</text>";
   }
   out += "</svg>";
   return out;

@@ -85,8 +85,8 @@ int console_command(const Args& args) {
   const int port = server.bind();
   std::thread serving([&] { server.serve(); });
   const bool v6 = config.host.find(':') != std::string::npos;
-  std::cout << "console listening on http://" << (v6 ? "[" + config.host + "]" : config.host)
-            << ":" << port << "/" << std::endl;
+  std::cout << "console listening on http://" << (v6 ? "[" + config.host + "]" : config.host) << ":"
+            << port << "/" << std::endl;
   if (config.read_only) std::cerr << "daapctl console: read-only: every action is refused\n";
   int signal = 0;
   sigwait(&stop_signals, &signal);
