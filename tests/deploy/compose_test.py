@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """compose.yaml, validated offline: Debian's docker-compose (v1) `config -q` accepts it, and
 the normalised file has the stack the README promises (postgres, one-shot migrate, two
-scalable workers started after migrate succeeded, healthcheck on /healthz)."""
+scalable workers started after migrate succeeded, healthcheck on /healthz; the web console
+only in its profile, on the host's loopback, its token from the environment)."""
 import os
 import signal
 import socket
@@ -35,8 +36,42 @@ class ComposeFile(unittest.TestCase):
     def test_has_no_top_level_name_which_compose_v1_rejects(self):
         self.assertNotIn("name", self.raw)
 
-    def test_has_exactly_the_three_services(self):
-        self.assertEqual(set(self.services), {"postgres", "migrate", "worker"})
+    def test_has_exactly_the_three_services_and_the_optional_console(self):
+        self.assertEqual(set(self.services), {"postgres", "migrate", "worker", "console"})
+
+    def test_plain_up_starts_everything_but_the_console_which_has_a_profile(self):
+        for name, service in self.services.items():
+            self.assertEqual(service.get("profiles"), ["console"] if name == "console" else None,
+                             name)
+
+    def test_console_publishes_its_port_on_the_host_loopback_only(self):
+        c = self.services["console"]
+        self.assertTrue(c["ports"])
+        for port in c["ports"]:
+            host_ip = port.get("host_ip") if isinstance(port, dict) else port.split(":")[0]
+            self.assertEqual(host_ip, "127.0.0.1", port)
+        addr = c["command"][c["command"].index("--addr") + 1]
+        self.assertEqual(c["command"][:2], ["daapctl", "console"])
+        published = c["ports"][0]
+        target = published["target"] if isinstance(published, dict) else \
+            published.split("/")[0].rsplit(":", 1)[1]
+        self.assertEqual(addr, f"0.0.0.0:{target}")
+
+    def test_console_token_comes_from_the_environment_never_from_the_file(self):
+        self.assertIsNone(self.raw["services"]["console"]["environment"]["CONSOLE_TOKEN"],
+                          "CONSOLE_TOKEN is passed through from compose's environment")
+        env = dict(os.environ, CONSOLE_TOKEN="from-the-environment")
+        result = subprocess.run([COMPOSE, "-f", FILE, "config"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, check=True)
+        config = yaml.safe_load(result.stdout)
+        self.assertEqual(config["services"]["console"]["environment"]["CONSOLE_TOKEN"],
+                         "from-the-environment")
+
+    def test_console_runs_the_worker_image_after_migrate_completed(self):
+        c = self.services["console"]
+        self.assertEqual(c["image"], self.services["worker"]["image"])
+        self.assertEqual(c["depends_on"]["migrate"]["condition"], "service_completed_successfully")
+        self.assertIn("@postgres:5432/daap", c["environment"]["DATABASE_URL"])
 
     def test_postgres_is_the_adr_database(self):
         pg = self.services["postgres"]
@@ -105,6 +140,37 @@ class ComposeFile(unittest.TestCase):
         finally:
             worker.send_signal(signal.SIGTERM)
             self.assertEqual(worker.wait(timeout=30), 0)
+
+    def test_console_healthcheck_command_passes_against_a_real_console(self):
+        build_root = os.environ.get("DAAP_BUILD_ROOT")
+        url = os.environ.get("DATABASE_URL")
+        self.assertTrue(build_root, "DAAP_BUILD_ROOT is not set (run through meson test)")
+        self.assertTrue(url, "DATABASE_URL is not set (run through scripts/test or with-postgres)")
+        c = self.services["console"]
+        command = c["healthcheck"]["test"]
+        self.assertEqual(command[:3], ["CMD", "bash", "-c"])
+        container_port = c["command"][c["command"].index("--addr") + 1].rsplit(":", 1)[1]
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        script = command[3].replace(f"/{container_port}", f"/{port}")
+        # With a token, as in the container: /healthz must answer without the login.
+        env = dict(os.environ, DATABASE_URL=url, CONSOLE_TOKEN="compose-healthcheck-test")
+        console = subprocess.Popen(
+            [os.path.join(build_root, "worker/daapctl/daapctl"), "console",
+             "--addr", f"127.0.0.1:{port}"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline, healthy = time.monotonic() + 20, False
+            while not healthy and time.monotonic() < deadline and console.poll() is None:
+                healthy = subprocess.run(["bash", "-c", script]).returncode == 0
+                time.sleep(0.1)
+            self.assertTrue(healthy, f"healthcheck never passed: {script}")
+            broken = script.replace("/healthz", "/no-such-path")
+            self.assertNotEqual(subprocess.run(["bash", "-c", broken]).returncode, 0)
+        finally:
+            console.send_signal(signal.SIGTERM)
+            self.assertEqual(console.wait(timeout=30), 0)
 
     def test_stop_grace_period_exceeds_the_shutdown_timeout(self):
         w = self.services["worker"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """deploy/kubernetes, validated offline: `kubectl kustomize` renders it (Debian 12's kubectl
 1.20 as well as newer ones) and the rendered objects are the deployment the runbook
-describes. Set KUBECTL to choose the kubectl binary."""
+describes; so is the optional console (deploy/kubernetes/console). Set KUBECTL to choose the
+kubectl binary."""
 import os
 import unittest
 
@@ -11,6 +12,7 @@ yaml = dc.require_yaml()
 KUBECTL = dc.require_tool("KUBECTL", "kubectl", "kubernetes-client")
 ROOT = dc.source_root()
 DIR = os.path.join(ROOT, "deploy", "kubernetes")
+CONSOLE_DIR = os.path.join(DIR, "console")
 
 # What the cnpg provisioner does (server-side apply, wait, delete, read <cluster>-app).
 CNPG_VERBS = {"get", "list", "watch", "create", "patch", "delete"}
@@ -31,6 +33,15 @@ def env_from_secret(c, name):
         if e["name"] == name:
             return e.get("valueFrom", {}).get("secretKeyRef")
     return None
+
+
+def render(directory):
+    """The objects `kubectl kustomize directory` renders, by kind."""
+    by_kind = {}
+    for o in yaml.safe_load_all(dc.run([KUBECTL, "kustomize", directory])):
+        if o:
+            by_kind.setdefault(o["kind"], []).append(o)
+    return by_kind
 
 
 def selector_labels(test, obj):
@@ -174,6 +185,86 @@ class RenderedKustomization(unittest.TestCase):
         else:
             self.assertLess(0, pdb["spec"]["minAvailable"])
             self.assertLess(pdb["spec"]["minAvailable"], replicas)
+
+
+class RenderedConsole(unittest.TestCase):
+    """deploy/kubernetes/console: the optional console, applied apart from the worker."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.by_kind = render(CONSOLE_DIR)
+        cls.worker = render(DIR)
+
+    def one(self, kind, by_kind=None):
+        objs = (by_kind or self.by_kind).get(kind, [])
+        self.assertEqual(len(objs), 1, f"expected exactly one {kind}, got {len(objs)}")
+        return objs[0]
+
+    def test_renders_only_a_deployment_and_a_cluster_ip_service(self):
+        self.assertEqual(sorted(self.by_kind), ["Deployment", "Service"])
+        self.assertEqual(self.one("Service")["spec"].get("type", "ClusterIP"), "ClusterIP")
+        for kind in ("Ingress", "Secret"):
+            self.assertNotIn(kind, self.by_kind)
+
+    def test_is_optional_the_worker_kustomization_has_no_console(self):
+        for kind, objs in self.worker.items():
+            for o in objs:
+                self.assertNotIn("console", o["metadata"]["name"], kind)
+
+    def test_lives_in_the_worker_namespace_and_runs_the_worker_image(self):
+        d, w = self.one("Deployment"), self.one("Deployment", self.worker)
+        self.assertEqual(d["metadata"]["namespace"], w["metadata"]["namespace"])
+        self.assertEqual(self.one("Service")["metadata"]["namespace"], w["metadata"]["namespace"])
+        self.assertEqual(container(d)["image"], container(w)["image"])
+
+    def test_runs_daapctl_console_on_a_non_loopback_address_with_a_token_from_a_secret(self):
+        c = container(self.one("Deployment"))
+        args = c.get("command", []) + c.get("args", [])
+        self.assertEqual(args[:2], ["daapctl", "console"])
+        addr = args[args.index("--addr") + 1]
+        self.assertEqual(addr.rsplit(":", 1)[0], "0.0.0.0")
+        self.assertEqual(int(addr.rsplit(":", 1)[1]), c["ports"][0]["containerPort"])
+        self.assertNotIn("--read-only", args)
+        token = env_from_secret(c, "CONSOLE_TOKEN")
+        self.assertIsNotNone(token, "CONSOLE_TOKEN must come from a Secret")
+        with open(os.path.join(CONSOLE_DIR, "secret.example.yaml")) as f:
+            example = yaml.safe_load(f)
+        self.assertEqual((example["kind"], example["metadata"]["name"]), ("Secret", token["name"]))
+        self.assertEqual(example["stringData"][token["key"]], "CHANGE_ME")
+
+    def test_reads_the_database_url_from_the_worker_secret(self):
+        self.assertEqual(env_from_secret(container(self.one("Deployment")), "DATABASE_URL"),
+                         env_from_secret(container(self.one("Deployment", self.worker)), "DATABASE_URL"))
+
+    def test_runs_non_root_on_a_read_only_root_filesystem_like_the_worker(self):
+        d, w = self.one("Deployment"), self.one("Deployment", self.worker)
+        self.assertEqual(pod_spec(d)["securityContext"], pod_spec(w)["securityContext"])
+        self.assertEqual(container(d)["securityContext"], container(w)["securityContext"])
+        self.assertTrue(container(d)["securityContext"]["readOnlyRootFilesystem"])
+        self.assertFalse(pod_spec(d).get("automountServiceAccountToken", True),
+                         "the console never talks to the Kubernetes API")
+
+    def test_probes_healthz_and_requests_cpu_and_memory(self):
+        c = container(self.one("Deployment"))
+        for probe in ("livenessProbe", "readinessProbe"):
+            self.assertEqual(c[probe]["httpGet"]["path"], "/healthz")
+            self.assertEqual(c[probe]["httpGet"]["port"], c["ports"][0]["name"])
+        self.assertIn("cpu", c["resources"]["requests"])
+        self.assertIn("memory", c["resources"]["requests"])
+
+    def test_service_selects_the_console_pods_and_not_the_workers(self):
+        d, w, svc = self.one("Deployment"), self.one("Deployment", self.worker), self.one("Service")
+        selector = svc["spec"]["selector"]
+        self.assertTrue(selector)
+        console_labels = d["spec"]["template"]["metadata"]["labels"]
+        worker_labels = w["spec"]["template"]["metadata"]["labels"]
+        self.assertTrue(all(console_labels.get(k) == v for k, v in selector.items()))
+        self.assertFalse(all(worker_labels.get(k) == v for k, v in selector.items()))
+        self.assertFalse(all(console_labels.get(k) == v
+                             for k, v in selector_labels(self, w).items()),
+                         "the worker Deployment would adopt the console's pods")
+        port = svc["spec"]["ports"][0]
+        self.assertEqual(port["targetPort"], container(d)["ports"][0]["name"])
 
 
 if __name__ == "__main__":
