@@ -254,14 +254,10 @@ function ownPageServer() {
 let browser, context, page, main, guarded;
 const pageErrors = [];  // console errors and CSP violations on any console page
 
-// Chromium asks for /favicon.ico by itself when a page declares no icon, and the console
-// serves none: its 404 is logged as a console error on every page. The one exception, until
-// the console declares an icon (<link rel="icon" href="data:,"> is within its CSP).
-const isFaviconMiss = (msg) => new URL(msg.location().url || 'about:blank').pathname === '/favicon.ico';
 
 function watch(p) {
   p.on('console', (msg) => {
-    if (msg.type() === 'error' && !isFaviconMiss(msg)) pageErrors.push(`${p.url()}: ${msg.text()} (${msg.location().url})`);
+    if (msg.type() === 'error') pageErrors.push(`${p.url()}: ${msg.text()} (${msg.location().url})`);
   });
   p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`));
   p.on('dialog', (d) => { pageErrors.push(`${p.url()}: a dialog fired: ${d.message()}`); d.dismiss().catch(() => {}); });
@@ -596,7 +592,7 @@ check('login_form_refuses_a_wrong_token_then_sets_the_session_cookie', async () 
     // Chromium logs the 401 of a wrong token as a console error; anything else is a fault.
     const errors = [];
     p.on('console', (msg) => {
-      if (msg.type() === 'error' && !/status of 401/.test(msg.text()) && !isFaviconMiss(msg)) errors.push(`${msg.text()} (${msg.location().url})`);
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) errors.push(`${msg.text()} (${msg.location().url})`);
     });
     p.on('pageerror', (e) => errors.push(e.message));
     const first = await p.goto(`${guarded.url}/`);

@@ -11,6 +11,8 @@ std::string page(std::string_view title, const std::string& body, const PageCont
       "<title>" +
       escape(title) +
       " · DAAP console</title>"
+      // An empty icon: without one, browsers ask for /favicon.ico and log its 404.
+      "<link rel=\"icon\" href=\"data:,\">"
       "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>\n";
   {
     out +=
