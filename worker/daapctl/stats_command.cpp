@@ -23,13 +23,6 @@ bool parse_output_only(const Args& args, const std::string& usage, OutputFormat&
   return true;
 }
 
-std::string seconds_text(const std::optional<double>& seconds) {
-  if (!seconds) return "-";
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1fs", *seconds);
-  return buffer;
-}
-
 }  // namespace
 
 int stats_command(const Args& args) {
@@ -63,7 +56,7 @@ int stats_command(const Args& args) {
     rows.push_back({s.queue, s.kind, s.state, std::to_string(s.count),
                     available ? std::to_string(s.due) : "-",
                     available ? std::to_string(s.scheduled) : "-",
-                    seconds_text(s.oldest_available_age_seconds)});
+                    duration_text(s.oldest_available_age_seconds)});
   }
   print_table(std::cout, {"QUEUE", "KIND", "STATE", "COUNT", "DUE", "SCHEDULED", "OLDEST_DUE_AGE"},
               rows);
@@ -94,16 +87,18 @@ int workers_command(const Args& args) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
+  const auto now = now_seconds();
   for (const auto& w : workers) {
     std::string queues;
     for (const auto& q : w.queues) queues += (queues.empty() ? "" : ",") + q;
     rows.push_back({w.id, w.hostname, std::to_string(w.pid), w.version, queues,
-                    std::to_string(w.concurrency), w.started_at, w.heartbeat_at});
+                    std::to_string(w.concurrency), relative_text(w.started_at, now),
+                    relative_text(w.heartbeat_at, now)});
   }
   print_table(
       std::cout,
       {"ID", "HOSTNAME", "PID", "VERSION", "QUEUES", "CONCURRENCY", "STARTED_AT", "HEARTBEAT_AT"},
-      rows);
+      rows, {"ID"});  // the id whole: jobs.locked_by names it
   return 0;
 }
 
