@@ -57,7 +57,7 @@ int run(const std::string& url, int jobs, int runs) {
   pqxx::connection conn(url);
   {
     pqxx::nontransaction tx(conn);
-    if (tx.query_value<long>("SELECT count(*) FROM (SELECT 1 FROM daap.jobs LIMIT 1) AS any") !=
+    if (tx.query_value<long>("SELECT count(*) FROM (SELECT 1 FROM daap.jobs LIMIT 1) AS one") !=
         0) {
       std::cerr << "daap.jobs is not empty: point DATABASE_URL at a database to throw away\n";
       return 2;
