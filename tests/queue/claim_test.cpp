@@ -428,3 +428,61 @@ TEST(Migration009, FailsWaitingJobsItCannotScheduleAndKeepsEveryRow) {
 
 }  // namespace
 }  // namespace daap::queue
+
+namespace daap::queue {
+namespace {
+
+// Histories written before overall_attempt existed, or by migration 009, are counted by
+// migration 031 as the live writers count; its down puts every history back as it was.
+TEST(Migration031, CountsOverallAttemptsInOldHistoriesAndItsDownRestoresThem) {
+  daap::test::FreshDatabase db(daap::test::FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  migrate::Migrator migrator(conn, migrate::load_migrations(DAAP_MIGRATIONS_DIR), "/" + db.name());
+  migrator.go_to(28);
+  const std::vector<std::string> histories = {
+      // Retried before overall_attempt existed: attempt 1 twice.
+      R"([{"attempt": 1, "error": "a"}, {"attempt": 2, "error": "b"}, {"attempt": 1, "error": "c"}])",
+      // The same, then a failure that counted from the uncounted entries (2, a repeat).
+      R"([{"attempt": 1, "error": "a"}, {"attempt": 2, "error": "b"}, {"attempt": 1, "error": "c"},)"
+      R"( {"attempt": 2, "error": "d", "overall_attempt": 2}])",
+      // Migration 009's refusal after the third attempt: not an attempt of its own.
+      R"([{"attempt": 3, "error": "boom"},)"
+      R"( {"attempt": 3, "error": "no attempt left: attempt 3 of max_attempts 3"}])",
+      // Counted already: left alone.
+      R"([{"attempt": 1, "error": "a", "overall_attempt": 1}])",
+  };
+  std::vector<std::int64_t> ids;
+  {
+    pqxx::work tx(conn);
+    for (const auto& h : histories) {
+      ids.push_back(tx.query_value<std::int64_t>(
+          "INSERT INTO daap.jobs (kind, state, attempt, finished_at, errors) "
+          "VALUES ('noop', 'failed', 1, now(), $1::jsonb) RETURNING id",
+          pqxx::params{h}));
+    }
+    tx.commit();
+  }
+  const auto read = [&](std::int64_t id, const std::string& expression) {
+    pqxx::read_transaction tx(conn);
+    return tx.query_value<std::string>("SELECT (" + expression + ")::text FROM daap.jobs "
+                                       "WHERE id = $1",
+                                       pqxx::params{id});
+  };
+  const auto overall = [&](std::int64_t id) {
+    return read(id, "jsonb_path_query_array(errors, '$[*].overall_attempt')");
+  };
+  migrator.go_to(31);
+  EXPECT_EQ(overall(ids[0]), "[1, 2, 3]");
+  EXPECT_EQ(overall(ids[1]), "[1, 2, 3, 4]");
+  EXPECT_EQ(read(ids[1], "errors -> 3 -> 'overall_attempt_before_031'"), "2");
+  EXPECT_EQ(overall(ids[2]), "[3, 3]");
+  EXPECT_EQ(read(ids[3], "errors"), R"([{"error": "a", "attempt": 1, "overall_attempt": 1}])");
+  migrator.go_to(28);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(read(ids[i], "errors = $$" + histories[i] + "$$::jsonb"), "true")
+        << read(ids[i], "errors");
+  }
+}
+
+}  // namespace
+}  // namespace daap::queue
