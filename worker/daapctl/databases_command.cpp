@@ -90,7 +90,7 @@ int list(const po::variables_map& vm, Output output) {
                      ", got " + std::to_string(query.limit));
   }
 
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   pqxx::read_transaction tx(conn);
   schema::ListPage page;
   try {
@@ -133,7 +133,7 @@ int show(const po::variables_map& vm, Output output) {
   }
   const std::string key = vm["argument"].as<std::string>();
 
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   pqxx::read_transaction tx(conn);
   std::optional<schema::DatabaseRecord> record;
   // A UUID is looked up as an id first; a name can look like one, so fall back to the name.
@@ -194,7 +194,7 @@ int retry(const po::variables_map& vm) {
     if (vm.count(flag) != 0U) throw UsageError("--" + flag + " applies to list only");
   }
   const std::string key = vm["argument"].as<std::string>();
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   pqxx::work tx(conn);
   std::optional<schema::DatabaseRecord> record;
   if (schema::is_uuid(key)) record = schema::find_by_id(tx, key);
@@ -240,7 +240,7 @@ int reconcile(const po::variables_map& vm) {
   for (const auto& flag : kListFlags) {
     if (vm.count(flag) != 0U) throw UsageError("--" + flag + " applies to list only");
   }
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   pqxx::work tx(conn);
   queue::NewJob job;
   job.kind = "database.reconcile";

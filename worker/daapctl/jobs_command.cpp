@@ -537,8 +537,8 @@ int jobs_command(const Args& args) {
     for (const auto& text : ids) parse_id(text, "ID");
   }
 
-  const auto db = read_database_config(vm);
-  pqxx::connection conn(db.url);
+  const auto database_url = read_database_url(vm);
+  pqxx::connection conn(database_url);
   return report_refusals([&] {
     if (action == "list") return list(vm, output, conn);
     if (action == "show") return show(*id, output, conn);

@@ -179,7 +179,7 @@ int periodic_command(const Args& args) {
     throw UsageError("unknown action '" + action + "'");
   }
 
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   try {
     if (action == "list") return list(vm, output, conn);
     if (action == "add") return add(name, vm, conn);

@@ -118,8 +118,8 @@ int queues_command(const Args& args) {
     throw UsageError("unknown action '" + action + "'");
   }
 
-  const auto db = read_database_config(vm);
-  pqxx::connection conn(db.url);
+  const auto database_url = read_database_url(vm);
+  pqxx::connection conn(database_url);
   if (action == "list") return list(output, conn);
   pqxx::work tx(conn);
   queue::QueueControls controls;

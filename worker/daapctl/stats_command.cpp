@@ -29,8 +29,8 @@ int stats_command(const Args& args) {
   OutputFormat output{};
   po::variables_map vm;
   if (!parse_output_only(args, "daapctl stats [--output table|json]", output, vm)) return 0;
-  const auto db = read_database_config(vm);
-  pqxx::connection conn(db.url);
+  const auto database_url = read_database_url(vm);
+  pqxx::connection conn(database_url);
   pqxx::read_transaction tx(conn);
   const auto stats = queue::job_stats(tx);
   if (output == OutputFormat::json) {
@@ -67,8 +67,8 @@ int workers_command(const Args& args) {
   OutputFormat output{};
   po::variables_map vm;
   if (!parse_output_only(args, "daapctl workers [--output table|json]", output, vm)) return 0;
-  const auto db = read_database_config(vm);
-  pqxx::connection conn(db.url);
+  const auto database_url = read_database_url(vm);
+  pqxx::connection conn(database_url);
   pqxx::read_transaction tx(conn);
   const auto workers = queue::list_workers(tx);
   if (output == OutputFormat::json) {
