@@ -313,15 +313,19 @@ std::string read_string_setting(const po::variables_map& vm, const std::string& 
   return lookup_setting(vm, flag, env_name, environment).value_or(default_value);
 }
 
-DatabaseConfig read_database_config(const po::variables_map& vm, Environment environment) {
-  DatabaseConfig config;
+std::string read_database_url(const po::variables_map& vm, Environment environment) {
   const auto url = lookup_setting(vm, "database-url", "DATABASE_URL", environment);
   if (!url) {
     throw ConfigError(setting_name("database-url", "DATABASE_URL"),
                       "is required (e.g. postgres://user:password@localhost:5432/daap)");
   }
   validate_database_url(*url);
-  config.url = *url;
+  return *url;
+}
+
+DatabaseConfig read_database_config(const po::variables_map& vm, Environment environment) {
+  DatabaseConfig config;
+  config.url = read_database_url(vm, environment);
 
   config.max_conns = read_int_setting(vm, "db-max-conns", "DB_MAX_CONNS", config.max_conns, 1,
                                       kMaxConnsLimit, environment);

@@ -57,6 +57,10 @@ std::optional<std::string> lookup_setting(const boost::program_options::variable
 
 DatabaseConfig read_database_config(const boost::program_options::variables_map& vm,
                                     Environment environment = process_environment);
+// --database-url / DATABASE_URL alone, validated: for programs that open one connection, not a
+// pool (daapctl), which therefore never read the DB_* pool settings. Throws ConfigError.
+std::string read_database_url(const boost::program_options::variables_map& vm,
+                              Environment environment = process_environment);
 
 // Typed readers over lookup_setting, throwing ConfigError naming "--flag / ENV".
 int read_int_setting(const boost::program_options::variables_map& vm, const std::string& flag,

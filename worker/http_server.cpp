@@ -11,7 +11,8 @@ namespace {
 
 // Probes must answer quickly even when the database does not.
 constexpr const char* kProbeTimeout = "SET LOCAL statement_timeout = 2000";
-// The counts scan daap.jobs: generous, since they run at most once per kDatabaseCountsTtl.
+// The counts walk the live jobs' indexes: generous, since they run at most once per
+// kDatabaseCountsTtl, on the maintenance leader only.
 constexpr const char* kCountTimeout = "SET LOCAL statement_timeout = 5000";
 
 }  // namespace
@@ -37,10 +38,15 @@ std::optional<std::string> schema_not_ready(pqxx::transaction_base& tx,
   return "no migration applied; latest is " + std::to_string(latest_version);
 }
 
-DatabaseSnapshot read_database_snapshot(pqxx::connection& conn) {
+DatabaseSnapshot read_database_snapshot(pqxx::connection& conn, bool count) {
   DatabaseSnapshot out;
   const int v = conn.server_version();  // 150004
   out.server_version = std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+  out.counted = count;
+  if (!count) {
+    out.ok = true;
+    return out;
+  }
   pqxx::read_transaction tx(conn);
   tx.exec(kCountTimeout);
   out.jobs = queue::count_jobs(tx);
@@ -96,12 +102,15 @@ void HttpServer::start() {
     {
       std::lock_guard lock(db_mutex_);
       const auto now = std::chrono::steady_clock::now();
-      if (!snapshot_ || now - snapshot_at_ >= kDatabaseCountsTtl) {
+      const bool leading = metrics_.maintenance_leader();
+      if (!snapshot_ || now - snapshot_at_ >= kDatabaseCountsTtl ||
+          snapshot_->counted != leading) {
         DatabaseSnapshot fresh;
         fresh.server_version = "unreachable";
+        fresh.counted = leading;
         try {
           auto conn = pool_.acquire();
-          fresh = read_database_snapshot(*conn);
+          fresh = read_database_snapshot(*conn, leading);
         } catch (const std::exception& e) {
           fresh.ok = false;
           log(spdlog::level::debug, "database counts for /metrics failed",

@@ -27,13 +27,13 @@ namespace daap::worker {
 std::optional<std::string> schema_not_ready(pqxx::transaction_base& tx,
                                             std::int64_t latest_version);
 
-// How long /metrics reuses its database counts: on a large daap.jobs a count takes a good
-// part of a second, and every replica is scraped.
+// How long /metrics reuses its database snapshot: however often the leader is scraped, it
+// counts at most once per this.
 inline constexpr std::chrono::seconds kDatabaseCountsTtl{5};
 
-// Jobs per queue and state, database records per status and the server's version, read with
-// a statement timeout.
-DatabaseSnapshot read_database_snapshot(pqxx::connection& conn);
+// The server's version and, with `count` (the maintenance leader), jobs per queue and state and
+// database records per status, read with a statement timeout.
+DatabaseSnapshot read_database_snapshot(pqxx::connection& conn, bool count);
 
 class HttpServer {
  public:
@@ -56,7 +56,8 @@ class HttpServer {
   std::function<bool()> stopping_;
   // One database probe at a time: the pool reserves a single connection for this endpoint.
   std::mutex db_mutex_;
-  // The last snapshot /metrics read, and when (guarded by db_mutex_).
+  // The last snapshot /metrics read, and when (guarded by db_mutex_). A replica counts only
+  // while it leads maintenance, so the table-wide gauges come from one replica at a time.
   std::optional<DatabaseSnapshot> snapshot_;
   std::chrono::steady_clock::time_point snapshot_at_;
   std::unique_ptr<httplib::Server> server_;

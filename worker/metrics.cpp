@@ -24,27 +24,34 @@ const prometheus::Histogram::BucketBoundaries kClaimBounds = {1,  2,   5,   10, 
 const prometheus::Histogram::BucketBoundaries kAcquireBounds = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
-// The snapshot's and the pool's gauges, registered afresh for each scrape so that a queue or
-// state that disappeared from the table disappears from the exposition too.
-void add_scrape_gauges(prometheus::Registry& r, const DatabaseSnapshot& db, const PoolStats& pool) {
+// The table-wide gauges counted from the database: only the maintenance leader exports them.
+void add_count_gauges(prometheus::Registry& r, const DatabaseSnapshot& db) {
   auto& jobs = BuildGauge()
                    .Name("daap_jobs")
-                   .Help("Jobs in daap.jobs by queue and state; available jobs are 'due' (run_at "
-                         "passed: the backlog) or 'scheduled' (run_at ahead). Cached a few "
-                         "seconds; database-wide, so aggregate replicas with max.")
+                   .Help("Live jobs in daap.jobs by queue and state: 'due' (available, run_at "
+                         "passed: the backlog), 'scheduled' (available, run_at ahead), "
+                         "'running'. Exported by the maintenance leader only.")
                    .Register(r);
+  auto& finished = BuildGauge()
+                       .Name("daap_finished_jobs")
+                       .Help("Finished jobs in daap.jobs (until pruned) by state, table-wide. "
+                             "Exported by the maintenance leader only.")
+                       .Register(r);
   auto& oldest = BuildGauge()
                      .Name("daap_oldest_due_job_age_seconds")
                      .Help("How long the oldest due job of a queue has waited past its run_at "
-                           "(0 when none is due).")
+                           "(0 when none is due). Exported by the maintenance leader only.")
                      .Register(r);
   auto& databases = BuildGauge()
                         .Name("daap_databases")
                         .Help("Records in daap.databases by status (every known status, 0 when "
-                              "none).")
+                              "none). Exported by the maintenance leader only.")
                         .Register(r);
   for (const auto& c : db.jobs.counts) {
     jobs.Add({{"queue", c.queue}, {"state", c.state}}).Set(static_cast<double>(c.count));
+  }
+  for (const auto& [state, count] : db.jobs.finished) {
+    finished.Add({{"state", state}}).Set(static_cast<double>(count));
   }
   for (const auto& a : db.jobs.oldest_due) {
     oldest.Add({{"queue", a.queue}}).Set(a.oldest_due_seconds);
@@ -54,10 +61,17 @@ void add_scrape_gauges(prometheus::Registry& r, const DatabaseSnapshot& db, cons
   }
   BuildGauge()
       .Name("daap_jobs_count_up")
-      .Help("1 when the count queries behind daap_jobs and daap_databases succeeded.")
+      .Help("1 when the count queries behind daap_jobs and daap_databases succeeded. Exported "
+            "by the maintenance leader only.")
       .Register(r)
       .Add({})
       .Set(db.ok ? 1 : 0);
+}
+
+// The snapshot's and the pool's gauges, registered afresh for each scrape so that a queue or
+// state that disappeared from the table disappears from the exposition too.
+void add_scrape_gauges(prometheus::Registry& r, const DatabaseSnapshot& db, const PoolStats& pool) {
+  if (db.counted) add_count_gauges(r, db);
 
   const auto pool_gauge = [&](const char* name, const char* help, int value) {
     BuildGauge().Name(name).Help(help).Register(r).Add({}).Set(value);
@@ -160,7 +174,10 @@ void Metrics::pool_acquired(std::chrono::duration<double> waited, bool acquired)
 
 void Metrics::set_concurrency(int slots) { concurrency_.Set(slots); }
 
-void Metrics::set_maintenance_leader(bool leading) { leader_.Set(leading ? 1 : 0); }
+void Metrics::set_maintenance_leader(bool leading) {
+  leading_ = leading;
+  leader_.Set(leading ? 1 : 0);
+}
 
 void Metrics::maintained(std::int64_t made_available, std::int64_t failed,
                          std::int64_t cancelled, std::int64_t pruned_jobs,

@@ -24,9 +24,11 @@ class Family;
 
 namespace daap::worker {
 
-// What /metrics reads from the database (cached between scrapes, see HttpServer).
+// What /metrics reads from the database (cached between scrapes, see HttpServer). Only the
+// maintenance leader counts; the other replicas read the server's version alone.
 struct DatabaseSnapshot {
-  bool ok = false;  // false when the count queries failed: the counts below are empty
+  bool counted = false;  // the counts were asked for (this replica led when it was read)
+  bool ok = false;       // false when the count queries failed: the counts below are empty
   queue::JobCounts jobs;
   std::vector<std::pair<std::string, std::int64_t>> databases;  // status, records
   std::string server_version;  // "15.4"; "unreachable" when no connection could be had
@@ -48,6 +50,7 @@ class Metrics {
   void pool_acquired(std::chrono::duration<double> waited, bool acquired);
   // Whether this process holds the maintenance lease now.
   void set_maintenance_leader(bool leading);
+  bool maintenance_leader() const { return leading_.load(); }
   // Jobs one committed maintenance pass rescued (by where they went) and pruned.
   void maintained(std::int64_t made_available, std::int64_t failed, std::int64_t cancelled,
                   std::int64_t pruned_jobs, std::int64_t pruned_workers);
@@ -55,7 +58,8 @@ class Metrics {
   std::atomic<int> running{0};
   void set_concurrency(int slots);
 
-  // The text exposition of everything above plus the database snapshot and the pool now.
+  // The text exposition of everything above plus the database snapshot (its counts only when
+  // `database.counted`) and the pool now.
   std::string render(const DatabaseSnapshot& database, const PoolStats& pool) const;
 
  private:
@@ -68,6 +72,7 @@ class Metrics {
   prometheus::Gauge& running_gauge_;
   prometheus::Gauge& concurrency_;
   prometheus::Gauge& leader_;
+  std::atomic<bool> leading_{false};
   prometheus::Family<prometheus::Counter>& rescued_;
   prometheus::Counter& pruned_jobs_;
   prometheus::Counter& pruned_workers_;

@@ -79,6 +79,9 @@ class DaapctlTest : public ::testing::Test {
     return value<std::string>("SELECT state FROM daap.jobs WHERE id = $1", pqxx::params{id});
   }
 
+  // This test's database, for a command given another URL or none.
+  const std::string& database_url() const { return db_.url(); }
+
  private:
   FreshDatabase db_;
   std::unique_ptr<pqxx::connection> conn_;

@@ -23,6 +23,7 @@ RULES = os.path.join(MONITORING, "daap-rules.yaml")
 DASHBOARD = os.path.join(MONITORING, "daap-dashboard.json")
 KUSTOMIZE_DIR = os.path.join(ROOT, "deploy", "kubernetes", "monitoring")
 GENERATOR = os.path.join(MONITORING, "generate_prometheusrule.py")
+LEADER_CHANGE_TEST = os.path.join(ROOT, "tests", "deploy", "leader_change_rules_test.yaml")
 
 
 def dashboard_queries():
@@ -42,6 +43,13 @@ class Monitoring(unittest.TestCase):
     def test_rules_file_passes_promtool(self):
         out = check_rules(self, RULES)
         self.assertIn("SUCCESS", out)
+
+    def test_alerts_on_leader_only_gauges_hold_across_a_leader_change(self):
+        # promtool's rule unit tests: no gap resets a `for`, two leaders are not added up.
+        result = subprocess.run([PROMTOOL, "test", "rules", LEADER_CHANGE_TEST],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("SUCCESS", result.stdout)
 
     def test_every_rule_is_an_alert_with_a_severity_and_a_summary(self):
         with open(RULES) as f:

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <set>
@@ -98,18 +99,26 @@ TEST(WorkerHttp, HealthzReadyzAndMetricsRespond) {
       },
       seconds(20)))
       << w.worker.output();
-  auto metrics = w.client.Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 200);
-  const std::string& body = metrics->body;
+  // The table-wide counts come once this (only) replica leads maintenance.
+  std::string body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto res = w.client.Get("/metrics");
+        if (!res || res->status != 200) return false;
+        body = res->body;
+        return sample(body, "daap_finished_jobs{state=\"succeeded\"}") == 5.0;
+      },
+      seconds(20)))
+      << body << w.worker.output();
   for (const std::string line : {
            "daap_jobs_total{kind=\"noop\",outcome=\"succeeded\"} 5\n",
            "daap_jobs_total{kind=\"no.such.kind\",outcome=\"failed\"} 1\n",
            "daap_job_duration_seconds_count{kind=\"noop\"} 5\n",
            "daap_job_duration_seconds_bucket{kind=\"noop\",le=\"+Inf\"} 5\n",
            "# TYPE daap_claim_batch_size histogram\n",
-           "daap_jobs{queue=\"default\",state=\"succeeded\"} 5\n",
-           "daap_jobs{queue=\"default\",state=\"failed\"} 1\n",
+           "daap_finished_jobs{state=\"succeeded\"} 5\n",
+           "daap_finished_jobs{state=\"failed\"} 1\n",
+           "daap_finished_jobs{state=\"cancelled\"} 0\n",
            "daap_jobs_running 0\n",
        }) {
     EXPECT_NE(body.find(line), std::string::npos) << "missing " << line << "in\n" << body;
@@ -156,8 +165,10 @@ TEST(WorkerHttp, MetricsMatchTheRowsInTheDatabase) {
   const auto expect = [&](const std::string& series, double value) {
     EXPECT_EQ(sample(body, series), value) << series << " in\n" << body;
   };
-  expect("daap_jobs{queue=\"default\",state=\"succeeded\"}", 3);
-  expect("daap_jobs{queue=\"default\",state=\"failed\"}", 1);
+  expect("daap_finished_jobs{state=\"succeeded\"}", 3);
+  expect("daap_finished_jobs{state=\"failed\"}", 1);
+  EXPECT_FALSE(sample(body, "daap_jobs{queue=\"default\",state=\"succeeded\"}")) << body;
+  EXPECT_FALSE(sample(body, "daap_jobs{queue=\"unserved\",state=\"running\"}")) << body;
   expect("daap_jobs{queue=\"default\",state=\"scheduled\"}", 2);
   expect("daap_jobs{queue=\"unserved\",state=\"due\"}", 5);
   EXPECT_FALSE(sample(body, "daap_jobs{queue=\"default\",state=\"due\"}")) << body;
@@ -199,6 +210,88 @@ TEST(WorkerHttp, MetricsMatchTheRowsInTheDatabase) {
   EXPECT_EQ(w.worker.wait_exit(seconds(30)), 0) << w.worker.output();
 }
 
+// The table-wide gauges cost a count of daap.jobs: only the maintenance leader counts and
+// exports them, and when it goes, the replica that takes the lease does.
+TEST(WorkerHttp, OnlyTheMaintenanceLeaderExportsTheTableWideGauges) {
+  FreshDatabase db;
+  const auto& url = db.url();
+  insert_jobs(url, "noop", 2);
+  exec_sql(url,
+           "INSERT INTO daap.jobs (kind, run_at) SELECT 'noop', now() + interval '1 hour' "
+           "FROM generate_series(1, 3);"
+           "INSERT INTO daap.jobs (kind, queue) SELECT 'noop', 'unserved' "
+           "FROM generate_series(1, 4)");
+  const std::map<std::string, std::string> env = {{"LEASE_DURATION", "3s"}};
+  const auto scrape = [](HttpWorker& w) {
+    auto res = w.client.Get("/metrics");
+    return res && res->status == 200 ? res->body : std::string();
+  };
+  auto a = std::make_unique<HttpWorker>(url, env);
+  std::string leader_body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        leader_body = scrape(*a);
+        return sample(leader_body, "daap_maintenance_leader") == 1.0 &&
+               sample(leader_body, "daap_finished_jobs{state=\"succeeded\"}") == 2.0;
+      },
+      seconds(30)))
+      << leader_body << a->worker.output();
+  HttpWorker b(url, env);
+  std::string other_body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        other_body = scrape(b);
+        return sample(other_body, "daap_maintenance_leader") == 0.0;
+      },
+      seconds(30)))
+      << other_body << b.worker.output();
+  leader_body = scrape(*a);
+
+  // The leader's numbers are the table's.
+  const auto expect_sql = [&](const std::string& series, const std::string& sql) {
+    EXPECT_EQ(sample(leader_body, series), static_cast<double>(query_int(url, sql)))
+        << series << " in\n" << leader_body;
+  };
+  expect_sql("daap_jobs{queue=\"default\",state=\"scheduled\"}",
+             "SELECT count(*) FROM daap.jobs WHERE queue = 'default' AND state = 'available' "
+             "AND run_at > now()");
+  expect_sql("daap_jobs{queue=\"unserved\",state=\"due\"}",
+             "SELECT count(*) FROM daap.jobs WHERE queue = 'unserved' AND state = 'available' "
+             "AND run_at <= now()");
+  expect_sql("daap_finished_jobs{state=\"succeeded\"}",
+             "SELECT count(*) FROM daap.jobs WHERE state = 'succeeded'");
+  expect_sql("daap_databases{status=\"ready\"}",
+             "SELECT count(*) FROM daap.databases WHERE status = 'ready'");
+  EXPECT_EQ(sample(leader_body, "daap_jobs_count_up"), 1.0) << leader_body;
+
+  // The other replica exports its own metrics and the server's version, and no count.
+  for (const std::string family :
+       {"daap_jobs", "daap_finished_jobs", "daap_oldest_due_job_age_seconds", "daap_databases",
+        "daap_jobs_count_up"}) {
+    EXPECT_EQ(other_body.find("\n" + family + "{"), std::string::npos) << other_body;
+    EXPECT_EQ(other_body.find("\n" + family + " "), std::string::npos) << other_body;
+    EXPECT_EQ(other_body.find("# TYPE " + family + " "), std::string::npos) << other_body;
+  }
+  EXPECT_NE(other_body.find("daap_jobs_running 0\n"), std::string::npos) << other_body;
+  EXPECT_EQ(other_body.find("unreachable"), std::string::npos) << other_body;
+
+  // The leader stops (and resigns): the other replica takes the lease and the counts with it.
+  a->worker.signal(SIGTERM);
+  EXPECT_EQ(a->worker.wait_exit(seconds(30)), 0) << a->worker.output();
+  a.reset();
+  ASSERT_TRUE(eventually(
+      [&] {
+        other_body = scrape(b);
+        return sample(other_body, "daap_maintenance_leader") == 1.0 &&
+               sample(other_body, "daap_jobs{queue=\"unserved\",state=\"due\"}") == 4.0;
+      },
+      seconds(30)))
+      << other_body << b.worker.output();
+  EXPECT_EQ(sample(other_body, "daap_finished_jobs{state=\"succeeded\"}"), 2.0) << other_body;
+  b.worker.signal(SIGTERM);
+  EXPECT_EQ(b.worker.wait_exit(seconds(30)), 0) << b.worker.output();
+}
+
 TEST(WorkerHttp, EveryMetricTheShippedRulesAndDashboardUseIsExposedAndPassesPromtool) {
   FreshDatabase db;
   insert_jobs(db.url(), "noop", 2);
@@ -210,7 +303,8 @@ TEST(WorkerHttp, EveryMetricTheShippedRulesAndDashboardUseIsExposedAndPassesProm
         auto res = w.client.Get("/metrics");
         if (!res || res->status != 200) return false;
         body = res->body;
-        return sample(body, "daap_jobs_total{kind=\"noop\",outcome=\"succeeded\"}") == 2.0;
+        return sample(body, "daap_jobs_total{kind=\"noop\",outcome=\"succeeded\"}") == 2.0 &&
+               sample(body, "daap_jobs_count_up") == 1.0;  // leading: the counts are there
       },
       seconds(30)))
       << body << w.worker.output();

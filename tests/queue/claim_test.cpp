@@ -14,6 +14,7 @@
 #include "queue/bulk.h"
 #include "queue/enqueue.h"
 #include "queue/executor_sql.h"
+#include "queue/job_counts.h"
 #include "queue/maintenance.h"
 #include "queue/transaction_settings.h"
 #include "tests/support/test_database.h"
@@ -332,6 +333,67 @@ TEST_F(ClaimTest, AListOrSelectionOfOneStateReadsOnlyItsPageWhateverTheOtherStat
   }
 }
 
+// /metrics counts on the maintenance leader: the per-queue part walks the partial indexes of
+// the live jobs, never the finished rows that are most of the table.
+TEST_F(ClaimTest, TheMetricsCountsReadTheLiveJobsThroughTheirIndexesWhateverTheFinishedRowsHold) {
+  run("ANALYZE daap.jobs");  // empty: until the next ANALYZE the planner believes it is tiny
+  run("INSERT INTO daap.jobs (kind, queue, state, attempt, finished_at) "
+      "SELECT 'noop', 'q1', 'succeeded', 1, now() FROM generate_series(1, 50000)");
+  run("INSERT INTO daap.jobs (kind, queue, state, attempt, finished_at) "
+      "SELECT 'noop', 'q2', 'failed', 1, now() FROM generate_series(1, 3)");
+  run("INSERT INTO daap.jobs (kind, queue, run_at) "
+      "SELECT 'noop', 'q1', now() - interval '10 minutes' FROM generate_series(1, 30)");
+  run("INSERT INTO daap.jobs (kind, queue, run_at) "
+      "SELECT 'noop', 'q1', now() + interval '1 hour' FROM generate_series(1, 5)");
+  run("INSERT INTO daap.jobs (kind, queue, state, attempt, locked_by, started_at, "
+      "lease_expires_at) SELECT 'noop', 'q2', 'running', 1, 'w', now(), now() + interval '1 "
+      "minute' FROM generate_series(1, 7)");
+  for (const bool analysed : {false, true}) {
+    if (analysed) run("ANALYZE daap.jobs");  // else the statistics of the empty table
+    PlanCapture capture(conn);
+    JobCounts counts;
+    {
+      pqxx::read_transaction tx(conn);
+      counts = count_jobs(tx);
+    }
+    ASSERT_EQ(counts.counts.size(), 3U) << "analysed: " << analysed;
+    EXPECT_EQ(counts.counts[0].queue + "/" + counts.counts[0].state + "=" +
+                  std::to_string(counts.counts[0].count),
+              "q1/due=30");
+    EXPECT_EQ(counts.counts[1].queue + "/" + counts.counts[1].state + "=" +
+                  std::to_string(counts.counts[1].count),
+              "q1/scheduled=5");
+    EXPECT_EQ(counts.counts[2].queue + "/" + counts.counts[2].state + "=" +
+                  std::to_string(counts.counts[2].count),
+              "q2/running=7");
+    ASSERT_EQ(counts.oldest_due.size(), 2U);
+    EXPECT_GE(counts.oldest_due[0].oldest_due_seconds, 600);
+    EXPECT_EQ(counts.oldest_due[1].oldest_due_seconds, 0);
+    EXPECT_EQ(counts.finished,
+              (std::vector<std::pair<std::string, std::int64_t>>{
+                  {"succeeded", 50000}, {"failed", 3}, {"cancelled", 0}}));
+
+    const std::string plans = capture.plans();
+    EXPECT_THAT(plans, Not(HasSubstr("Seq Scan on jobs"))) << plans;
+    EXPECT_THAT(plans, Not(HasSubstr("Bitmap Heap Scan on jobs"))) << plans;
+    // Every scan of the per-queue statement reads no more than the 35 available jobs (or the 7
+    // running ones), whichever index the statistics favour; the finished states are counted
+    // from the index alone.
+    const auto finished_at = plans.find("Query Text: -- Finished jobs");
+    ASSERT_NE(finished_at, std::string::npos) << plans;
+    const std::string live = plans.substr(0, finished_at);
+    const std::regex scan(R"(Scan[^\n]* on jobs[^\n]*actual rows=(\d+))");
+    int scans = 0;
+    for (auto it = std::sregex_iterator(live.begin(), live.end(), scan);
+         it != std::sregex_iterator(); ++it, ++scans) {
+      EXPECT_LE(std::stol((*it)[1]), 35) << live;
+    }
+    EXPECT_EQ(scans, 2) << live;
+    EXPECT_THAT(plans.substr(finished_at), HasSubstr("Index Only Scan using jobs_state_id_idx"))
+        << plans;
+  }
+}
+
 TEST(Migration009, FailsWaitingJobsItCannotScheduleAndKeepsEveryRow) {
   daap::test::FreshDatabase db(daap::test::FreshDatabase::Contents::empty);
   pqxx::connection conn(db.url());
@@ -362,6 +424,64 @@ TEST(Migration009, FailsWaitingJobsItCannotScheduleAndKeepsEveryRow) {
   EXPECT_EQ(std::get<0>(row(4)), "available");
   EXPECT_EQ(tx.query_value<long>("SELECT count(*) FROM daap.jobs WHERE NOT isfinite(created_at)"),
             0);
+}
+
+}  // namespace
+}  // namespace daap::queue
+
+namespace daap::queue {
+namespace {
+
+// Histories written before overall_attempt existed, or by migration 009, are counted by
+// migration 029 as the live writers count; its down puts every history back as it was.
+TEST(Migration029, CountsOverallAttemptsInOldHistoriesAndItsDownRestoresThem) {
+  daap::test::FreshDatabase db(daap::test::FreshDatabase::Contents::empty);
+  pqxx::connection conn(db.url());
+  migrate::Migrator migrator(conn, migrate::load_migrations(DAAP_MIGRATIONS_DIR), "/" + db.name());
+  migrator.go_to(28);
+  const std::vector<std::string> histories = {
+      // Retried before overall_attempt existed: attempt 1 twice.
+      R"([{"attempt": 1, "error": "a"}, {"attempt": 2, "error": "b"}, {"attempt": 1, "error": "c"}])",
+      // The same, then a failure that counted from the uncounted entries (2, a repeat).
+      R"([{"attempt": 1, "error": "a"}, {"attempt": 2, "error": "b"}, {"attempt": 1, "error": "c"},)"
+      R"( {"attempt": 2, "error": "d", "overall_attempt": 2}])",
+      // Migration 009's refusal after the third attempt: not an attempt of its own.
+      R"([{"attempt": 3, "error": "boom"},)"
+      R"( {"attempt": 3, "error": "no attempt left: attempt 3 of max_attempts 3"}])",
+      // Counted already: left alone.
+      R"([{"attempt": 1, "error": "a", "overall_attempt": 1}])",
+  };
+  std::vector<std::int64_t> ids;
+  {
+    pqxx::work tx(conn);
+    for (const auto& h : histories) {
+      ids.push_back(tx.query_value<std::int64_t>(
+          "INSERT INTO daap.jobs (kind, state, attempt, finished_at, errors) "
+          "VALUES ('noop', 'failed', 1, now(), $1::jsonb) RETURNING id",
+          pqxx::params{h}));
+    }
+    tx.commit();
+  }
+  const auto read = [&](std::int64_t id, const std::string& expression) {
+    pqxx::read_transaction tx(conn);
+    return tx.query_value<std::string>("SELECT (" + expression + ")::text FROM daap.jobs "
+                                       "WHERE id = $1",
+                                       pqxx::params{id});
+  };
+  const auto overall = [&](std::int64_t id) {
+    return read(id, "jsonb_path_query_array(errors, '$[*].overall_attempt')");
+  };
+  migrator.go_to(29);
+  EXPECT_EQ(overall(ids[0]), "[1, 2, 3]");
+  EXPECT_EQ(overall(ids[1]), "[1, 2, 3, 4]");
+  EXPECT_EQ(read(ids[1], "errors -> 3 -> 'overall_attempt_before_029'"), "2");
+  EXPECT_EQ(overall(ids[2]), "[3, 3]");
+  EXPECT_EQ(read(ids[3], "errors"), R"([{"error": "a", "attempt": 1, "overall_attempt": 1}])");
+  migrator.go_to(28);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(read(ids[i], "errors = $$" + histories[i] + "$$::jsonb"), "true")
+        << read(ids[i], "errors");
+  }
 }
 
 }  // namespace

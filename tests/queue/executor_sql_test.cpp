@@ -13,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "queue/admin.h"
 #include "queue/enqueue.h"
 #include "queue/errors.h"
 #include "queue/maintenance.h"
@@ -299,6 +300,36 @@ TEST_F(ExecutorTest, AfterARetryTheErrorHistoryKeepsCountingAttempts) {
   claim_one();  // the fourth attempt's worker disappears: its lease is rescued
   expire_and_rescue(id);
   EXPECT_EQ(column(id, "jsonb_path_query_array(errors, '$[*].attempt')::text"), "[1, 2, 1, 2]");
+  EXPECT_EQ(column(id, "jsonb_path_query_array(errors, '$[*].overall_attempt')::text"),
+            "[1, 2, 3, 4]");
+}
+
+// The SQL API's retry (daap.retry_jobs, migration 022) and both writers of the history (a
+// failure, a rescue) count on from the last entry, also when the retried job had failed at the
+// same attempt number it fails at again.
+TEST_F(ExecutorTest, RetriesThroughTheSqlApiNeverRepeatAnOverallAttempt) {
+  const auto id = add(NewJob{.kind = "flaky", .max_attempts = 1});
+  const auto fail_once = [&](const std::string& error) {
+    const auto lease = claim_one().lease();
+    pqxx::work tx(conn);
+    fail(tx, lease, error, false, 1h);
+    tx.commit();
+  };
+  const auto retry = [&] {
+    pqxx::work tx(conn);
+    retry_job(tx, id);
+    tx.commit();
+  };
+  fail_once("boom 1");
+  ASSERT_EQ(state(id), "failed");
+  retry();
+  fail_once("boom 2");
+  retry();
+  claim_one();
+  expire_and_rescue(id);
+  retry();
+  fail_once("boom 4");
+  EXPECT_EQ(column(id, "jsonb_path_query_array(errors, '$[*].attempt')::text"), "[1, 1, 1, 1]");
   EXPECT_EQ(column(id, "jsonb_path_query_array(errors, '$[*].overall_attempt')::text"),
             "[1, 2, 3, 4]");
 }

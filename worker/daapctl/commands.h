@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include "worker/config.h"
+#include "worker/daapctl/table_format.h"
 
 namespace daap::worker::daapctl {
 
@@ -55,10 +56,6 @@ enum class OutputFormat { table, json };
 void add_output_option(boost::program_options::options_description& options);
 // The parsed --output; throws UsageError naming the flag for anything else.
 OutputFormat read_output_format(const boost::program_options::variables_map& vm);
-
-// Prints `rows` under `header` as left-aligned columns separated by two spaces.
-void print_table(std::ostream& out, const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows);
 
 // Parses a job id argument (a positive whole number); throws UsageError naming `what`.
 std::int64_t parse_id(const std::string& text, const std::string& what);

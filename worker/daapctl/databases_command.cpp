@@ -34,9 +34,10 @@ const std::vector<std::string> kListFlags = {"owner-team",    "status",         
                                              "name-contains", "include-deleted", "sort",
                                              "limit",         "cursor"};
 
-// `show` lists this many of the record's newest jobs, each last error cut to kErrorWidth.
+// `show` lists this many of the record's newest jobs.
 constexpr int kShownJobs = 20;
-constexpr std::size_t kErrorWidth = 50;
+// `show` aligns the record's values after the longest field name ("error_message:").
+constexpr std::size_t kFieldWidth = 15;
 
 enum class Output { table, json };
 
@@ -57,38 +58,12 @@ std::optional<std::string> optional_flag(const po::variables_map& vm, const std:
   return vm[name].as<std::string>();
 }
 
-// Width on a terminal, roughly: one column per UTF-8 code point.
-std::size_t display_width(const std::string& text) {
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-  }));
-}
-
 // Other services write this table too: keep control characters from breaking the layout.
 std::string printable(std::string text) {
   for (char& c : text) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   }
   return text;
-}
-
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()));
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], display_width(row[i]));
-    }
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - display_width(row[i]) + 2, ' ');
-    }
-    line.erase(line.find_last_not_of(' ') + 1);
-    std::cout << line << "\n";
-  }
 }
 
 // Pretty JSON; bytes that are not UTF-8 (possible in a SQL_ASCII database) become U+FFFD.
@@ -116,7 +91,7 @@ int list(const po::variables_map& vm, Output output) {
                      ", got " + std::to_string(query.limit));
   }
 
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   pqxx::read_transaction tx(conn);
   schema::ListPage page;
   try {
@@ -137,14 +112,16 @@ int list(const po::variables_map& vm, Output output) {
   if (page.items.empty()) {
     std::cout << "no databases match\n";
   } else {
-    std::vector<std::vector<std::string>> rows = {
-        {"ID", "NAME", "NAMESPACE", "OWNER TEAM", "STATUS", "CREATED AT"}};
+    std::vector<std::vector<std::string>> rows;
+    const auto now = now_seconds();
     for (const auto& r : page.items) {
       rows.push_back({r.id, r.name, r.namespace_name, printable(r.owner_team),
                       std::string(schema::to_string(r.status)),
-                      schema::format_rfc3339(r.created_at)});
+                      relative_text(std::chrono::floor<std::chrono::seconds>(r.created_at), now)});
     }
-    print_table(rows);
+    // The id whole: it is what the other commands take.
+    print_table(std::cout, {"ID", "NAME", "NAMESPACE", "OWNER_TEAM", "STATUS", "CREATED"}, rows,
+                {"ID"});
   }
   if (page.next_cursor) std::cout << "next cursor: " << *page.next_cursor << "\n";
   return 0;
@@ -157,7 +134,7 @@ int show(const po::variables_map& vm, Output output) {
   }
   const std::string key = vm["argument"].as<std::string>();
 
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   pqxx::read_transaction tx(conn);
   std::optional<schema::DatabaseRecord> record;
   // A UUID is looked up as an id first; a name can look like one, so fall back to the name.
@@ -178,33 +155,36 @@ int show(const po::variables_map& vm, Output output) {
     std::cout << to_json_text(j) << "\n";
     return 0;
   }
-  std::vector<std::vector<std::string>> rows;
+  const auto now = now_seconds();
   for (const auto* field :
        {"id", "name", "owner_team", "purpose", "namespace", "cluster_name", "pooler_name", "status",
         "host", "port", "secret_name", "error_message", "created_at", "updated_at", "deleted_at"}) {
     const auto& value = j[field];
-    rows.push_back({std::string(field) + ":", value.is_null() ? "-"
-                                              : value.is_string()
-                                                  ? printable(value.get<std::string>())
-                                                  : value.dump()});
+    std::string text = value.is_null()     ? "-"
+                       : value.is_string() ? printable(value.get<std::string>())
+                                           : value.dump();
+    if (std::string_view(field).ends_with("_at") && parse_timestamp(text)) {
+      text = utc_text(text) + " (" + relative_text(text, now) + ")";
+    }
+    std::cout << field << ":" << std::string(kFieldWidth - std::string_view(field).size(), ' ')
+              << text << "\n";
   }
-  print_table(rows);
   std::cout << "\njobs (newest first, at most " << kShownJobs << "):\n";
   if (jobs.empty()) {
     std::cout << "none left (finished jobs are pruned after their retention)\n";
     return 0;
   }
-  std::vector<std::vector<std::string>> job_rows = {
-      {"ID", "KIND", "STATE", "ATTEMPT", "CREATED_AT", "FINISHED_AT", "LAST_ERROR"}};
+  std::vector<std::vector<std::string>> job_rows;
   for (const auto& job : jobs) {
-    auto error = printable(job.last_error.value_or("-"));
-    if (error.size() > kErrorWidth) error = error.substr(0, kErrorWidth - 3) + "...";
     job_rows.push_back({std::to_string(job.id), printable(job.kind),
                         std::string(queue::to_string(job.state)),
                         std::to_string(job.attempt) + "/" + std::to_string(job.max_attempts),
-                        job.created_at, job.finished_at.value_or("-"), error});
+                        relative_text(job.created_at, now),
+                        job.finished_at ? relative_text(*job.finished_at, now) : "-",
+                        printable(job.last_error.value_or("-"))});
   }
-  print_table(job_rows);
+  print_table(std::cout, {"ID", "KIND", "STATE", "ATTEMPT", "CREATED", "FINISHED_AT", "LAST_ERROR"},
+              job_rows);
   return 0;
 }
 
@@ -215,7 +195,7 @@ int retry(const po::variables_map& vm) {
     if (vm.count(flag) != 0U) throw UsageError("--" + flag + " applies to list only");
   }
   const std::string key = vm["argument"].as<std::string>();
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   pqxx::work tx(conn);
   std::optional<schema::DatabaseRecord> record;
   if (schema::is_uuid(key)) record = schema::find_by_id(tx, key);
@@ -246,7 +226,7 @@ int reconcile(const po::variables_map& vm) {
   for (const auto& flag : kListFlags) {
     if (vm.count(flag) != 0U) throw UsageError("--" + flag + " applies to list only");
   }
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   pqxx::work tx(conn);
   queue::NewJob job;
   job.kind = "database.reconcile";

@@ -114,8 +114,8 @@ int enqueue_command(const Args& args) {
     }
   }
 
-  const auto db = read_database_config(vm);
-  pqxx::connection conn(db.url);
+  const auto database_url = read_database_url(vm);
+  pqxx::connection conn(database_url);
   pqxx::work tx(conn);
   queue::JobId id = 0;
   try {

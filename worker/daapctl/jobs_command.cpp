@@ -39,21 +39,48 @@ constexpr int kSampleSize = 10;
 // Skipped jobs printed one per line before the rest are only counted (the JSON lists all).
 constexpr std::size_t kMaxSkippedLines = 100;
 
-constexpr std::size_t kErrorColumnWidth = 60;
-
 std::string or_dash(const std::optional<std::string>& value) { return value.value_or("-"); }
-
-// One line, at most `width` characters: listings stay one row per job.
-std::string one_line(const std::string& text, std::size_t width) {
-  std::string line;
-  for (const char c : text) line += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-  if (line.size() > width) line = line.substr(0, width - 3) + "...";
-  return line;
-}
 
 std::string attempts(const queue::JobRow& job) {
   return std::to_string(job.attempt) + "/" + std::to_string(job.max_attempts);
 }
+
+// An absolute time in the UTC style, with how long ago (or ahead) it is: "... (3m ago)".
+std::string time_and_age(const std::optional<std::string>& postgres_text,
+                         std::chrono::sys_seconds now) {
+  if (!postgres_text || postgres_text->empty()) return "-";
+  if (!parse_timestamp(*postgres_text)) return *postgres_text;
+  return utc_text(*postgres_text) + " (" + relative_text(*postgres_text, now) + ")";
+}
+
+bool finished(queue::JobState state) {
+  return state == queue::JobState::succeeded || state == queue::JobState::failed ||
+         state == queue::JobState::cancelled;
+}
+
+// One row of a job listing, with the times a person reads for the job's state: RUN_AT while
+// it waits, STARTED_AT and LOCKED_BY while it runs, FINISHED_AT once finished.
+std::vector<std::string> job_row(const queue::JobRow& job, std::chrono::sys_seconds now) {
+  const auto when = [&](bool shown, const std::optional<std::string>& t) {
+    return shown && t ? relative_text(*t, now) : std::string("-");
+  };
+  const bool running = job.state == queue::JobState::running;
+  return {std::to_string(job.id),
+          job.kind,
+          job.queue,
+          std::string(queue::to_string(job.state)),
+          attempts(job),
+          relative_text(job.created_at, now),
+          when(job.state == queue::JobState::available, job.run_at),
+          when(running, job.started_at),
+          running ? or_dash(job.locked_by) : "-",
+          when(finished(job.state), job.finished_at),
+          job.last_error.value_or("-")};
+}
+
+const std::vector<std::string> kJobListHeader = {
+    "ID",     "KIND",       "QUEUE",     "STATE",       "ATTEMPT",   "CREATED",
+    "RUN_AT", "STARTED_AT", "LOCKED_BY", "FINISHED_AT", "LAST_ERROR"};
 
 std::string not_found(queue::JobId id) { return "job " + std::to_string(id) + " not found"; }
 
@@ -110,16 +137,9 @@ int list(const po::variables_map& vm, OutputFormat output, pqxx::connection& con
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& job : jobs) {
-    rows.push_back({std::to_string(job.id), job.kind, job.queue,
-                    std::string(queue::to_string(job.state)), std::to_string(job.priority),
-                    attempts(job), job.run_at, job.created_at,
-                    one_line(job.last_error.value_or(""), kErrorColumnWidth)});
-  }
-  print_table(
-      std::cout,
-      {"ID", "KIND", "QUEUE", "STATE", "PRIORITY", "ATTEMPT", "RUN_AT", "CREATED_AT", "LAST_ERROR"},
-      rows);
+  const auto now = now_seconds();
+  for (const auto& job : jobs) rows.push_back(job_row(job, now));
+  print_table(std::cout, kJobListHeader, rows);
   if (next_cursor) std::cout << "next cursor: " << *next_cursor << "\n";
   return 0;
 }
@@ -132,6 +152,7 @@ int show(queue::JobId id, OutputFormat output, pqxx::connection& conn) {
     std::cout << queue::to_json(*job).dump(2) << "\n";
     return 0;
   }
+  const auto now = now_seconds();
   const std::vector<std::pair<std::string, std::string>> fields = {
       {"id", std::to_string(job->id)},
       {"kind", job->kind},
@@ -140,13 +161,13 @@ int show(queue::JobId id, OutputFormat output, pqxx::connection& conn) {
       {"priority", std::to_string(job->priority)},
       {"attempt", attempts(*job)},
       {"payload", job->payload.dump()},
-      {"run_at", job->run_at},
-      {"created_at", job->created_at},
-      {"started_at", or_dash(job->started_at)},
-      {"finished_at", or_dash(job->finished_at)},
+      {"run_at", time_and_age(job->run_at, now)},
+      {"created_at", time_and_age(job->created_at, now)},
+      {"started_at", time_and_age(job->started_at, now)},
+      {"finished_at", time_and_age(job->finished_at, now)},
       {"locked_by", or_dash(job->locked_by)},
-      {"lease_expires_at", or_dash(job->lease_expires_at)},
-      {"cancel_requested_at", or_dash(job->cancel_requested_at)},
+      {"lease_expires_at", time_and_age(job->lease_expires_at, now)},
+      {"cancel_requested_at", time_and_age(job->cancel_requested_at, now)},
       {"unique_key", or_dash(job->unique_key)},
       {"database_id", or_dash(job->database_id)},
       {"result", job->result.is_null() ? "-" : job->result.dump()},
@@ -169,10 +190,10 @@ int show(queue::JobId id, OutputFormat output, pqxx::connection& conn) {
     };
     // Counting across retries when recorded; the attempt within its budget beside it.
     const auto overall = text("overall_attempt");
-    rows.push_back({overall == "-" ? text("attempt") : overall, text("attempt"), text("at"),
-                     text("error")});
+    rows.push_back({overall == "-" ? text("attempt") : overall, text("attempt"),
+                    utc_text(text("at")), text("error")});
   }
-  print_table(std::cout, {"ATTEMPT", "OF_BUDGET", "AT", "ERROR"}, rows);
+  print_table(std::cout, {"ATTEMPT", "OF_BUDGET", "AT", "ERROR"}, rows, {"AT"});
   return 0;
 }
 
@@ -276,14 +297,9 @@ int dry_run(queue::BulkAction action, const queue::JobSelection& selection, Outp
   if (size.count > 0) std::cout << "; the first " << sample.size() << ":";
   std::cout << "\n";
   std::vector<std::vector<std::string>> rows;
-  for (const auto& job : sample) {
-    rows.push_back({std::to_string(job.id), job.kind, job.queue,
-                    std::string(queue::to_string(job.state)), attempts(job),
-                    one_line(job.last_error.value_or(""), kErrorColumnWidth)});
-  }
-  if (!rows.empty()) {
-    print_table(std::cout, {"ID", "KIND", "QUEUE", "STATE", "ATTEMPT", "LAST_ERROR"}, rows);
-  }
+  const auto now = now_seconds();
+  for (const auto& job : sample) rows.push_back(job_row(job, now));
+  if (!rows.empty()) print_table(std::cout, kJobListHeader, rows);
   std::cout << "nothing was changed\n";
   return 0;
 }
@@ -484,8 +500,8 @@ int jobs_command(const Args& args) {
     for (const auto& text : ids) parse_id(text, "ID");
   }
 
-  const auto db = read_database_config(vm);
-  pqxx::connection conn(db.url);
+  const auto database_url = read_database_url(vm);
+  pqxx::connection conn(database_url);
   return report_refusals([&] {
     if (action == "list") return list(vm, output, conn);
     if (action == "show") return show(*id, output, conn);

@@ -78,29 +78,6 @@ OutputFormat read_output_format(const po::variables_map& vm) {
   throw UsageError("--output must be table or json, got '" + text + "'");
 }
 
-void print_table(std::ostream& out, const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) widths[c] = header[c].size();
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) {
-      widths[c] = std::max(widths[c], row[c].size());
-    }
-  }
-  const auto print_row = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (std::size_t c = 0; c < widths.size(); ++c) {
-      const std::string& cell = c < row.size() ? row[c] : std::string();
-      line += cell;
-      if (c + 1 < widths.size()) line += std::string(widths[c] - cell.size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  };
-  print_row(header);
-  for (const auto& row : rows) print_row(row);
-}
-
 std::int64_t parse_id(const std::string& text, const std::string& what) {
   try {
     std::size_t used = 0;

@@ -82,18 +82,18 @@ int migrate_command(const Args& args) {
 
   const auto dir = read_string_setting(vm, "migrations-dir", "MIGRATIONS_DIR",
                                        DAAP_MIGRATIONS_DIR);
-  const auto db = read_database_config(vm);
+  const auto database_url = read_database_url(vm);
   auto migrations = migrate::load_migrations(dir);
   std::string conninfo;
   try {
-    conninfo = migrate::libpq_conninfo(db.url);
+    conninfo = migrate::libpq_conninfo(database_url);
   } catch (const migrate::DatabaseUrlError& e) {
     throw ConfigError("--database-url / DATABASE_URL", e.what());
   }
   pqxx::connection conn(conninfo);
   // The same lock as golang-migrate given the same URL, whatever form the URL takes.
   migrate::Migrator migrator(conn, std::move(migrations),
-                             migrate::lock_database_name(db.url, conn));
+                             migrate::lock_database_name(database_url, conn));
 
   try {
     if (action == "version") {

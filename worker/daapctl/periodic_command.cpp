@@ -40,11 +40,12 @@ void refuse_flags(const po::variables_map& vm, const std::vector<std::string>& f
   }
 }
 
-std::string next_run_text(const queue::PeriodicJob& job) {
+std::string next_run_text(const queue::PeriodicJob& job, std::chrono::sys_seconds now) {
   if (!job.enabled) return "- (disabled)";
   const auto next = queue::next_run(job);
   if (!next.at) return "- (" + next.error.value_or("unschedulable") + ")";
-  return queue::format_utc(*next.at);
+  const auto at = std::chrono::floor<std::chrono::seconds>(*next.at);
+  return utc_text(at) + " (" + relative_text(at, now) + ")";
 }
 
 int list(const po::variables_map& vm, OutputFormat output, pqxx::connection& conn) {
@@ -72,16 +73,20 @@ int list(const po::variables_map& vm, OutputFormat output, pqxx::connection& con
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
+  const auto now = now_seconds();
   for (const auto& job : page.items) {
-    rows.push_back({job.name, job.schedule, job.time_zone, job.kind, job.queue,
-                    job.enabled ? "yes" : "no", next_run_text(job),
-                    job.last_enqueued_at ? queue::format_instant(*job.last_enqueued_at) : "-",
-                    or_dash(job.last_error)});
+    rows.push_back(
+        {job.name, job.schedule, job.time_zone, job.kind, job.queue, job.enabled ? "yes" : "no",
+         next_run_text(job, now),
+         job.last_enqueued_at
+             ? relative_text(std::chrono::floor<std::chrono::seconds>(*job.last_enqueued_at), now)
+             : "-",
+         or_dash(job.last_error)});
   }
   print_table(std::cout,
               {"NAME", "SCHEDULE", "TIME_ZONE", "KIND", "QUEUE", "ENABLED", "NEXT_RUN_AT",
-               "LAST_ENQUEUED_AT", "LAST_ERROR"},
-              rows);
+               "LAST_ENQUEUED", "LAST_ERROR"},
+              rows, {"NEXT_RUN_AT"});
   if (page.next_cursor) std::cout << "next cursor: " << *page.next_cursor << "\n";
   return 0;
 }
@@ -108,7 +113,7 @@ int add(const std::string& name, const po::variables_map& vm, pqxx::connection& 
   const auto added = queue::add_periodic_job(tx, job, vm.count("replace") != 0U);
   tx.commit();
   std::cout << "periodic job " << added.name << ": " << added.schedule << " (" << added.time_zone
-            << "), next run " << next_run_text(added) << "\n";
+            << "), next run " << next_run_text(added, now_seconds()) << "\n";
   return 0;
 }
 
@@ -126,7 +131,7 @@ int change(const std::string& action, const std::string& name, pqxx::connection&
     const auto job = action == "enable" ? queue::enable_periodic_job(tx, name)
                                         : queue::disable_periodic_job(tx, name);
     tx.commit();
-    std::cout << "periodic job " << name << " " << action << "d, next run " << next_run_text(job)
+    std::cout << "periodic job " << name << " " << action << "d, next run " << next_run_text(job, now_seconds())
               << "\n";
   }
   return 0;
@@ -174,7 +179,7 @@ int periodic_command(const Args& args) {
     throw UsageError("unknown action '" + action + "'");
   }
 
-  pqxx::connection conn(read_database_config(vm).url);
+  pqxx::connection conn(read_database_url(vm));
   try {
     if (action == "list") return list(vm, output, conn);
     if (action == "add") return add(name, vm, conn);

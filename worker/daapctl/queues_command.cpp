@@ -31,13 +31,6 @@ nlohmann::json to_json(const queue::QueueControls& q) {
           {"max_running", or_null(q.max_running)}};
 }
 
-std::string age_text(const std::optional<double>& seconds) {
-  if (!seconds) return "-";
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1fs", *seconds);
-  return buffer;
-}
-
 std::string limit_text(const std::optional<int>& max_running) {
   return max_running ? std::to_string(*max_running) : "none";
 }
@@ -60,11 +53,14 @@ int list(OutputFormat output, pqxx::connection& conn) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
+  const auto now = now_seconds();
   for (const auto& q : queues) {
     rows.push_back({q.controls.name, std::to_string(q.due), std::to_string(q.scheduled),
                     std::to_string(q.running), std::to_string(q.failed_24h),
-                    age_text(q.oldest_due_age_seconds),
-                    q.controls.paused_at ? "paused since " + *q.controls.paused_at : "no",
+                    duration_text(q.oldest_due_age_seconds),
+                    q.controls.paused_at
+                        ? "paused since " + relative_text(*q.controls.paused_at, now)
+                        : "no",
                     limit_text(q.controls.max_running)});
   }
   print_table(
@@ -81,7 +77,8 @@ int print_controls(const queue::QueueControls& q, OutputFormat output) {
     return 0;
   }
   std::cout << "queue " << q.name << ": "
-            << (q.paused_at ? "paused since " + *q.paused_at : std::string("running")) << ", limit "
+            << (q.paused_at ? "paused since " + utc_text(*q.paused_at) : std::string("running"))
+            << ", limit "
             << limit_text(q.max_running) << "\n";
   return 0;
 }
@@ -121,8 +118,8 @@ int queues_command(const Args& args) {
     throw UsageError("unknown action '" + action + "'");
   }
 
-  const auto db = read_database_config(vm);
-  pqxx::connection conn(db.url);
+  const auto database_url = read_database_url(vm);
+  pqxx::connection conn(database_url);
   if (action == "list") return list(output, conn);
   pqxx::work tx(conn);
   queue::QueueControls controls;

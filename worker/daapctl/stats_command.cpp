@@ -23,21 +23,14 @@ bool parse_output_only(const Args& args, const std::string& usage, OutputFormat&
   return true;
 }
 
-std::string seconds_text(const std::optional<double>& seconds) {
-  if (!seconds) return "-";
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1fs", *seconds);
-  return buffer;
-}
-
 }  // namespace
 
 int stats_command(const Args& args) {
   OutputFormat output{};
   po::variables_map vm;
   if (!parse_output_only(args, "daapctl stats [--output table|json]", output, vm)) return 0;
-  const auto db = read_database_config(vm);
-  pqxx::connection conn(db.url);
+  const auto database_url = read_database_url(vm);
+  pqxx::connection conn(database_url);
   pqxx::read_transaction tx(conn);
   const auto stats = queue::job_stats(tx);
   if (output == OutputFormat::json) {
@@ -63,7 +56,7 @@ int stats_command(const Args& args) {
     rows.push_back({s.queue, s.kind, s.state, std::to_string(s.count),
                     available ? std::to_string(s.due) : "-",
                     available ? std::to_string(s.scheduled) : "-",
-                    seconds_text(s.oldest_available_age_seconds)});
+                    duration_text(s.oldest_available_age_seconds)});
   }
   print_table(std::cout, {"QUEUE", "KIND", "STATE", "COUNT", "DUE", "SCHEDULED", "OLDEST_DUE_AGE"},
               rows);
@@ -74,8 +67,8 @@ int workers_command(const Args& args) {
   OutputFormat output{};
   po::variables_map vm;
   if (!parse_output_only(args, "daapctl workers [--output table|json]", output, vm)) return 0;
-  const auto db = read_database_config(vm);
-  pqxx::connection conn(db.url);
+  const auto database_url = read_database_url(vm);
+  pqxx::connection conn(database_url);
   pqxx::read_transaction tx(conn);
   const auto workers = queue::list_workers(tx);
   if (output == OutputFormat::json) {
@@ -94,16 +87,18 @@ int workers_command(const Args& args) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
+  const auto now = now_seconds();
   for (const auto& w : workers) {
     std::string queues;
     for (const auto& q : w.queues) queues += (queues.empty() ? "" : ",") + q;
     rows.push_back({w.id, w.hostname, std::to_string(w.pid), w.version, queues,
-                    std::to_string(w.concurrency), w.started_at, w.heartbeat_at});
+                    std::to_string(w.concurrency), relative_text(w.started_at, now),
+                    relative_text(w.heartbeat_at, now)});
   }
   print_table(
       std::cout,
       {"ID", "HOSTNAME", "PID", "VERSION", "QUEUES", "CONCURRENCY", "STARTED_AT", "HEARTBEAT_AT"},
-      rows);
+      rows, {"ID"});  // the id whole: jobs.locked_by names it
   return 0;
 }
 
