@@ -13,7 +13,7 @@ using StatsCommandTest = DaapctlTest;
 // The count of one (queue, kind, state) row of a `stats --output json` document; 0 if absent.
 std::int64_t count_of(const nlohmann::json& doc, const std::string& queue, const std::string& kind,
                       const std::string& state) {
-  for (const auto& row : doc.at("stats")) {
+  for (const auto& row : doc.at("items")) {
     if (row.at("queue") == queue && row.at("kind") == kind && row.at("state") == state) {
       return row.at("count").get<std::int64_t>();
     }
@@ -33,7 +33,7 @@ TEST_F(StatsCommandTest, CountsJobsPerQueueKindAndState) {
   EXPECT_EQ(count_of(doc, "default", "noop", "succeeded"), 1);
   EXPECT_EQ(count_of(doc, "slow", "database.create", "failed"), 1);
   EXPECT_EQ(count_of(doc, "default", "noop", "running"), 0);
-  for (const auto& row : doc["stats"]) {
+  for (const auto& row : doc["items"]) {
     if (row["state"] == "available") {
       EXPECT_GE(row.at("oldest_available_age_seconds").get<double>(), 240.0);
     }

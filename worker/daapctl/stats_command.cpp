@@ -47,7 +47,7 @@ int stats_command(const Args& args) {
                                                 ? nlohmann::json(*s.oldest_available_age_seconds)
                                                 : nlohmann::json()}});
     }
-    std::cout << nlohmann::json{{"stats", items}}.dump(2) << "\n";
+    std::cout << nlohmann::json{{"items", items}, {"next_cursor", nullptr}}.dump(2) << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
