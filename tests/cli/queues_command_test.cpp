@@ -66,7 +66,7 @@ TEST_F(QueuesCommandTest, StatsSplitDueFromScheduledJobs) {
       "WHERE id = (SELECT max(id) FROM daap.jobs)");
   const auto r = daapctl({"stats", "--output", "json"});
   ASSERT_EQ(r.status, 0) << r.err;
-  const auto row = nlohmann::json::parse(r.out).at("stats").at(0);
+  const auto row = nlohmann::json::parse(r.out).at("items").at(0);
   EXPECT_EQ(row.at("count"), 2);
   EXPECT_EQ(row.at("due"), 1);
   EXPECT_EQ(row.at("scheduled"), 1);
