@@ -27,7 +27,12 @@ OverviewCounts read_overview_counts(pqxx::connection& conn) {
 
 OverviewCache::OverviewCache(ConnectionPool& pool, std::chrono::milliseconds max_age)
     : pool_(pool), max_age_(max_age) {
-  if (max_age_.count() > 0) refresher_ = std::thread([this] { refresh_loop(); });
+  if (max_age_.count() > 0) {
+    // Read once at start, so that the first page finds counts (or waits only for the rest of
+    // this read) instead of reading them itself.
+    refresh_wanted_ = true;
+    refresher_ = std::thread([this] { refresh_loop(); });
+  }
 }
 
 OverviewCache::~OverviewCache() {

@@ -1,8 +1,8 @@
 // The overview's counts (daap.queue_overview, sql/finished_counts, sql/throughput). With
 // 1,000,000 jobs they take longer than a page may, so pages show the last ones read (with
 // their as-of time) and a request that finds them older than the maximum age has them read
-// again in the background. The first request, and every one when the maximum age is 0, reads
-// them itself.
+// again in the background. They are first read in the background at start (a request that
+// comes before that read ends waits for it); when the maximum age is 0 every request reads them.
 #pragma once
 
 #include <chrono>
