@@ -171,7 +171,9 @@ int show(const po::variables_map& vm, Output output) {
   }
   std::cout << "\njobs (newest first, at most " << kShownJobs << "):\n";
   if (jobs.empty()) {
-    std::cout << "none left (finished jobs are pruned after their retention)\n";
+    std::cout << "none (jobs are linked to a record by their database_id column, which "
+                 "daap.enqueue sets only when given; finished ones are pruned after their "
+                 "retention)\n";
     return 0;
   }
   std::vector<std::vector<std::string>> job_rows;
