@@ -171,9 +171,9 @@ int show(const po::variables_map& vm, Output output) {
   }
   std::cout << "\njobs (newest first, at most " << kShownJobs << "):\n";
   if (jobs.empty()) {
-    std::cout << "none (jobs are linked to a record by their database_id column, which "
-                 "daap.enqueue sets only when given; finished ones are pruned after their "
-                 "retention)\n";
+    // daap.enqueue links a job to its record only when given database_id.
+    std::cout << "none linked (a job is linked by its database_id column; finished ones are "
+                 "pruned)\n";
     return 0;
   }
   std::vector<std::vector<std::string>> job_rows;
