@@ -79,8 +79,10 @@ std::vector<JobRow> list_jobs(pqxx::transaction_base& tx, const JobFilter& filte
   // every job of the state would be picked on a table never analysed).
   prefer_index_plans(tx);
   std::vector<JobRow> rows;
-  for (const auto& row : tx.exec(sql::list_jobs, pqxx::params{state, filter.kind, filter.queue,
-                                                              filter.limit, filter.before})) {
+  for (const auto& row :
+       tx.exec(sql::list_jobs, pqxx::params{state, filter.kind, filter.queue, filter.database_id,
+                                            filter.since, filter.until, filter.error_contains,
+                                            filter.before, filter.limit})) {
     rows.push_back(read_job_row(row));
   }
   return rows;

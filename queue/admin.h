@@ -34,6 +34,9 @@ struct JobFilter {
   std::optional<JobState> state;
   std::optional<std::string> kind;
   std::optional<std::string> queue;
+  std::optional<std::string> database_id;     // a databases record's id
+  std::optional<std::string> since, until;    // as in JobSelection (queue/bulk.h)
+  std::optional<std::string> error_contains;  // in last_error, case-insensitive, literal
   int limit = 50;               // 1..1000
   std::optional<JobId> before;  // only older jobs (the previous page's last id)
 };

@@ -1,6 +1,8 @@
--- $1 state, $2 kind, $3 queue (each NULL: any), $4 limit, $5 only ids below this one (the
--- cursor; NULL: from the newest). Newest first; with a state, the (state, id) index is walked
--- backwards from the cursor, so a page reads about $4 rows whatever the other states hold.
+-- $1 state, $2 kind, $3 queue, $4 database_id, $5 since, $6 until, $7 text the last error
+-- contains (case-insensitive), each NULL: any (as in select_jobs.sql); $8 only ids below this
+-- one (the cursor; NULL: from the newest); $9 limit. Newest first (daapctl jobs list, the
+-- console's job list): the primary key, or with a state the (state, id) index, is walked
+-- backwards from the cursor, so a page reads about $9 rows whatever the other states hold.
 SELECT id, kind, queue, payload, state, priority, attempt, max_attempts,
        to_jsonb(run_at) #>> '{}' AS run_at,
        to_jsonb(created_at) #>> '{}' AS created_at,
@@ -16,6 +18,10 @@ SELECT id, kind, queue, payload, state, priority, attempt, max_attempts,
  WHERE ($1::text IS NULL OR state = $1)
    AND ($2::text IS NULL OR kind = $2)
    AND ($3::text IS NULL OR queue = $3)
-   AND ($5::bigint IS NULL OR id < $5)
+   AND ($4::uuid IS NULL OR database_id = $4)
+   AND ($5::timestamptz IS NULL OR coalesce(finished_at, created_at) >= $5)
+   AND ($6::timestamptz IS NULL OR coalesce(finished_at, created_at) < $6)
+   AND ($7::text IS NULL OR strpos(lower(last_error), lower($7)) > 0)
+   AND ($8::bigint IS NULL OR id < $8)
  ORDER BY id DESC
- LIMIT $4
+ LIMIT $9

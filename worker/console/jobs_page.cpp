@@ -1,10 +1,8 @@
 // GET /jobs: the filter form, a page of jobs newest first (sql/list_jobs, keyset by `before`)
 // and the bulk form that acts on everything the filter selects.
 #include "queue/admin.h"
-#include "queue/transaction_settings.h"
 #include "worker/console/html.h"
 #include "worker/console/pages.h"
-#include "worker/console/queries.h"
 
 namespace daap::worker::console {
 namespace {
@@ -87,17 +85,17 @@ std::string jobs_page(pqxx::connection& conn, const Params& query, const PageCon
   }
   pqxx::read_transaction tx(conn);
   limit_statements(tx);
-  queue::prefer_index_plans(tx);
-  const auto state = selection.state
-                         ? std::optional<std::string>(queue::to_string(*selection.state))
-                         : std::nullopt;
-  std::vector<queue::JobRow> jobs;
-  for (const auto& row :
-       tx.exec(sql::list_jobs, pqxx::params{state, selection.kind, selection.queue,
-                                            selection.database_id, selection.since, selection.until,
-                                            selection.error_contains, before, kPageSize + 1})) {
-    jobs.push_back(queue::read_job_row(row));
-  }
+  queue::JobFilter filter;
+  filter.state = selection.state;
+  filter.kind = selection.kind;
+  filter.queue = selection.queue;
+  filter.database_id = selection.database_id;
+  filter.since = selection.since;
+  filter.until = selection.until;
+  filter.error_contains = selection.error_contains;
+  filter.before = before;
+  filter.limit = kPageSize + 1;
+  auto jobs = queue::list_jobs(tx, filter);
   std::string next;
   if (jobs.size() > static_cast<std::size_t>(kPageSize)) {
     jobs.resize(static_cast<std::size_t>(kPageSize));
