@@ -19,6 +19,7 @@
 
 #include "tests/lifecycle/hung_server.h"
 #include "tests/process/worker_process.h"
+#include "tests/support/run_program.h"
 #include "tests/support/test_database.h"
 
 namespace daap::test {
@@ -53,25 +54,9 @@ std::string pg_name(const std::string& name, const std::string& id) {
   return out;
 }
 
-struct Outcome {
-  int status = -1;
-  std::string output;
-};
-
-Outcome run_command(const std::string& cmd) {
-  Outcome out;
-  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out.output += buffer;
-  const int status = ::pclose(pipe);
-  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-Outcome run_daapctl(const std::string& url, const std::string& args) {
+ProgramResult run_daapctl(const std::string& url, const std::string& args) {
   const char* root = std::getenv("DAAP_BUILD_ROOT");
-  return run_command("DATABASE_URL='" + url + "' '" + std::string(root != nullptr ? root : ".") +
+  return run_shell("DATABASE_URL='" + url + "' '" + std::string(root != nullptr ? root : ".") +
                      "/worker/daapctl/daapctl' " + args);
 }
 
@@ -88,9 +73,14 @@ class LoggingServer {
     std::string dir = (std::filesystem::temp_directory_path() / "daap-logpg-XXXXXX").string();
     if (::mkdtemp(dir.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = dir;
-    const auto started = run_command(script() + " start '" + dir_.string() + "'");
-    if (started.status != 0) throw std::runtime_error("pg-embedded failed: " + started.output);
-    url_ = started.output.substr(0, started.output.find('\n'));
+    const auto started = run_shell(script() + " start '" + dir_.string() + "'");
+    // Its standard output is the URL, one line; anything else there is a defect of the script.
+    if (started.status != 0 || started.out.empty() || started.out.back() != '\n' ||
+        started.out.find('\n') != started.out.size() - 1) {
+      throw std::runtime_error("pg-embedded start: exit " + std::to_string(started.status) +
+                               ", stdout '" + started.out + "', stderr '" + started.err + "'");
+    }
+    url_ = started.out.substr(0, started.out.size() - 1);
     try {
       pqxx::connection conn(url_);
       pqxx::nontransaction(conn).exec("ALTER SYSTEM SET log_statement = 'all'");
@@ -113,7 +103,7 @@ class LoggingServer {
 
  private:
   void stop() {
-    run_command(script() + " stop '" + dir_.string() + "'");
+    run_shell(script() + " stop '" + dir_.string() + "'");
     std::filesystem::remove_all(dir_);
   }
   static std::string script() {
@@ -369,11 +359,11 @@ TEST_F(DatabaseLifecycle, AnUnreachableTargetEndsInErrorAndRetryRecovers) {
   wait_job(ok, "succeeded");
   wait_status(other, "ready");
   const auto refused = run_daapctl(url(), "databases retry " + other);
-  EXPECT_EQ(refused.status, 1) << refused.output;
-  EXPECT_NE(refused.output.find("is ready"), std::string::npos) << refused.output;
+  EXPECT_EQ(refused.status, 1) << refused.err;
+  EXPECT_NE(refused.err.find("is ready"), std::string::npos) << refused.err;
 
   const auto retried = run_daapctl(url(), "databases retry " + name);
-  EXPECT_EQ(retried.status, 0) << retried.output;
+  EXPECT_EQ(retried.status, 0) << retried.err;
   wait_status(name, "ready");
   EXPECT_TRUE(record(name, "error_message").empty());
   expect_ready_and_real(name);
@@ -501,7 +491,7 @@ TEST_F(DatabaseLifecycle, ACancelledProvisionOnAHungTargetEndsAndFreesItsSlot) {
   ASSERT_EQ(job_where(id, "state"), "running");
 
   const auto cancel = run_daapctl(url(), "jobs cancel " + id);
-  ASSERT_EQ(cancel.status, 0) << cancel.output;
+  ASSERT_EQ(cancel.status, 0) << cancel.err;
   ASSERT_TRUE(eventually([&] { return job_where(id, "state") == "cancelled"; }, seconds(30)))
       << job_where(id, "state") << ": " << job_where(id, "last_error") << "\n"
       << output();
@@ -529,10 +519,10 @@ class Reconcile : public DatabaseLifecycle {
   // `daapctl databases reconcile [key]`, waited for; the job's result.
   nlohmann::json reconcile(const std::string& key = "") {
     const auto r = run_daapctl(url(), "databases reconcile " + key);
-    EXPECT_EQ(r.status, 0) << r.output;
-    const auto at = r.output.rfind("job ");
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto at = r.out.rfind("job ");
     if (at == std::string::npos) return nullptr;
-    const auto id = std::stoll(r.output.substr(at + 4));
+    const auto id = std::stoll(r.out.substr(at + 4));
     wait_job(id, "succeeded");
     return nlohmann::json::parse(job(id, "result"));
   }

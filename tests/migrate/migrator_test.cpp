@@ -14,6 +14,7 @@
 #include "migrate/migrator.h"
 #include "tests/migrate/lock_waiters.h"
 #include "tests/support/eventually.h"
+#include "tests/support/run_program.h"
 #include "tests/support/test_database.h"
 
 namespace daap::migrate {
@@ -23,30 +24,14 @@ using daap::test::FreshDatabase;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int status;
-  std::string output;
-};
-
-CommandResult run(const std::string& command) {
-  CommandResult result{-1, ""};
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) result.output += buf.data();
-  const int status = pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 std::string schema_dump(const std::string& url) {
   // pg_dump of everything but the tracking table, whose contents are the point of change.
-  auto r = run("pg_dump --schema-only --no-owner --exclude-table=public.schema_migrations '" +
+  auto r = daap::test::run_shell("pg_dump --schema-only --no-owner --exclude-table=public.schema_migrations '" +
                url + "'");
-  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.status, 0) << r.err;
   // pg_dump >= 15.14 brackets the dump with \restrict/\unrestrict lines holding a random key.
   std::string kept;
-  std::istringstream lines(r.output);
+  std::istringstream lines(r.out);
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("\\restrict ", 0) == 0 || line.rfind("\\unrestrict ", 0) == 0) continue;
     kept += line + "\n";
@@ -62,10 +47,10 @@ std::string schema_diff(const std::string& expected, const std::string& actual) 
   const auto b = dir / ("daap-schema-actual-" + std::to_string(getpid()));
   std::ofstream(a) << expected;
   std::ofstream(b) << actual;
-  const auto r = run("diff -u '" + a.string() + "' '" + b.string() + "'");
+  const auto r = daap::test::run_shell("diff -u '" + a.string() + "' '" + b.string() + "'");
   fs::remove(a);
   fs::remove(b);
-  return r.output.empty() ? "(the dumps differ, but diff found no difference)" : r.output;
+  return r.out.empty() ? "(the dumps differ, but diff found no difference: " + r.err + ")" : r.out;
 }
 
 std::vector<Migration> real_migrations() { return load_migrations(DAAP_MIGRATIONS_DIR); }

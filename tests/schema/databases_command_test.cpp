@@ -1,11 +1,5 @@
 // `daapctl databases list|show` as a subprocess against committed rows in a database of its own.
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,22 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "tests/support/run_program.h"
 #include "tests/support/test_database.h"
 
 namespace daap::schema {
 namespace {
 
-struct RunResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using daap::test::ProgramResult;
 
 class DatabasesCommandTest : public ::testing::Test {
  protected:
@@ -65,30 +50,12 @@ class DatabasesCommandTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { db_.reset(); }
 
-  static RunResult daapctl(const std::vector<std::string>& args) {
-    const char* root = std::getenv("DAAP_BUILD_ROOT");
-    if (root == nullptr) throw std::runtime_error("DAAP_BUILD_ROOT is not set (run via meson)");
-    const auto err_file = std::filesystem::temp_directory_path() /
-                          ("daapctl-err-" + std::to_string(getpid()) + ".txt");
-    std::string command = "DATABASE_URL=" + shell_quote(db_->url()) + " " +
-                          shell_quote(std::string(root) + "/worker/daapctl/daapctl");
-    for (const auto& a : args) command += " " + shell_quote(a);
-    command += " 2>" + shell_quote(err_file.string());
-    RunResult result;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    std::array<char, 4096> buf{};
-    std::size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) result.out.append(buf.data(), n);
-    const int status = pclose(pipe);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(err_file);
-    result.err.assign(std::istreambuf_iterator<char>(err), {});
-    std::filesystem::remove(err_file);
-    return result;
+  static ProgramResult daapctl(const std::vector<std::string>& args) {
+    return daap::test::run_program(daap::test::built_binary("worker/daapctl/daapctl"), args,
+                                   db_->url());
   }
 
-  static nlohmann::json json_of(const RunResult& r) {
+  static nlohmann::json json_of(const ProgramResult& r) {
     EXPECT_EQ(r.status, 0) << r.err;
     return nlohmann::json::parse(r.out);
   }

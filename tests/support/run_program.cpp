@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <utility>
 
 extern char** environ;
 
@@ -39,6 +40,9 @@ class TempFile {
   std::string path_;
 };
 
+// Runs argv_storage[0] with `env` and waits for it to end.
+ProgramResult spawn_and_wait(std::vector<std::string> argv_storage, std::vector<std::string> env);
+
 }  // namespace
 
 ProgramResult run_program(const std::string& program, const std::vector<std::string>& args,
@@ -48,12 +52,25 @@ ProgramResult run_program(const std::string& program, const std::vector<std::str
     if (std::strncmp(*e, "DATABASE_URL=", 13) != 0) env.emplace_back(*e);
   }
   if (!database_url.empty()) env.push_back("DATABASE_URL=" + database_url);
+  std::vector<std::string> argv_storage = {program};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  return spawn_and_wait(std::move(argv_storage), std::move(env));
+}
+
+ProgramResult run_shell(const std::string& command) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  return spawn_and_wait({"/bin/sh", "-c", command}, std::move(env));
+}
+
+namespace {
+
+ProgramResult spawn_and_wait(std::vector<std::string> argv_storage, std::vector<std::string> env) {
+  const std::string program = argv_storage.front();
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  std::vector<std::string> argv_storage = {program};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -81,6 +98,8 @@ ProgramResult run_program(const std::string& program, const std::vector<std::str
   result.err = err.contents();
   return result;
 }
+
+}  // namespace
 
 std::string built_binary(const std::string& relative_path) {
   const char* root = std::getenv("DAAP_BUILD_ROOT");

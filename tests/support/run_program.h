@@ -18,6 +18,10 @@ struct ProgramResult {
 ProgramResult run_program(const std::string& program, const std::vector<std::string>& args,
                           const std::string& database_url);
 
+// Runs `command` with /bin/sh -c and this process's environment as it is. Standard output and
+// standard error are kept apart: read values from `out` only, and show `err` when it fails.
+ProgramResult run_shell(const std::string& command);
+
 // A binary of this build: DAAP_BUILD_ROOT + "/" + relative_path.
 std::string built_binary(const std::string& relative_path);
 
